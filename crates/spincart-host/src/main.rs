@@ -1,0 +1,111 @@
+//! The `spincart-host` command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use spincart_host::runtime::HostOptions;
+use spincart_host::up::{up, UpOptions};
+
+#[derive(Parser)]
+#[command(name = "spincart-host", version, about = "A Spin-compatible local host for spincart (and any Spin app using HTTP, Redis, Postgres and variables)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the application (like `spin up`).
+    Up {
+        /// The Spin manifest.
+        #[arg(long, short = 'f', default_value = "spin.toml")]
+        manifest: PathBuf,
+        /// Address to serve HTTP on.
+        #[arg(long, env = "SPIN_HTTP_LISTEN_ADDR", default_value = "127.0.0.1:3000")]
+        listen: SocketAddr,
+        /// Do not cache compiled components on disk.
+        #[arg(long)]
+        disable_cache: bool,
+        /// Do not use wasmtime's pooling allocator.
+        #[arg(long)]
+        disable_pooling: bool,
+        /// Exit when standard input is closed (for test runners that own the host).
+        #[arg(long)]
+        exit_on_stdin_eof: bool,
+    },
+    /// Apply SQL migrations (ordered, recorded, safe to run twice).
+    Migrate {
+        /// The database; defaults to SPIN_VARIABLE_DB_URL.
+        #[arg(long, env = "SPIN_VARIABLE_DB_URL")]
+        db_url: String,
+        /// The folder of NNNN_name.sql files.
+        #[arg(long, default_value = "migrations")]
+        dir: PathBuf,
+    },
+    /// Check a manifest without running it.
+    Check {
+        #[arg(long, short = 'f', default_value = "spin.toml")]
+        manifest: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // Error texts given to components must not carry host backtraces (Spin's do not by default).
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,wasmtime=warn,cranelift=warn".into()),
+        )
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
+
+    match Cli::parse().command {
+        Command::Up {
+            manifest,
+            listen,
+            disable_cache,
+            disable_pooling,
+            exit_on_stdin_eof,
+        } => {
+            up(UpOptions {
+                manifest,
+                listen,
+                host: HostOptions {
+                    compilation_cache: !disable_cache,
+                    pooling: !disable_pooling,
+                    ..HostOptions::default()
+                },
+                exit_on_stdin_eof,
+            })
+            .await
+        }
+        Command::Migrate { db_url, dir } => {
+            let report = spincart_host::migrate::migrate(&db_url, &dir).await?;
+            for name in &report.applied {
+                eprintln!("applied {name}");
+            }
+            eprintln!(
+                "migrations: {} applied now, {} already applied ({})",
+                report.applied.len(),
+                report.already_applied,
+                spincart_host::migrate::redact(&db_url)
+            );
+            Ok(())
+        }
+        Command::Check { manifest } => {
+            let m = spincart_host::manifest::AppManifest::from_file(&manifest)?;
+            println!(
+                "{}: {} components, {} HTTP routes, {} Redis channels",
+                manifest.display(),
+                m.components.len(),
+                m.http_triggers.len(),
+                m.redis_triggers.len()
+            );
+            Ok(())
+        }
+    }
+}

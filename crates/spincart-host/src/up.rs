@@ -1,0 +1,84 @@
+//! `spincart-host up`: load the app, serve HTTP, subscribe to Redis, stop on Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::runtime::{App, HostOptions};
+use crate::trigger::http::HttpTrigger;
+use crate::trigger::redis::RedisTrigger;
+
+/// Options of `spincart-host up`.
+#[derive(Debug, Clone)]
+pub struct UpOptions {
+    pub manifest: PathBuf,
+    pub listen: SocketAddr,
+    pub host: HostOptions,
+    /// Exit when standard input closes (lets a test process own the host's lifetime).
+    pub exit_on_stdin_eof: bool,
+}
+
+/// Runs the app until Ctrl-C (or stdin EOF when asked).
+pub async fn up(options: UpOptions) -> anyhow::Result<()> {
+    let started = Instant::now();
+    eprintln!("Loading {} ...", options.manifest.display());
+    let app = Arc::new(App::load(&options.manifest, options.host.clone()).await?);
+    for name in app.services.resolver.unresolved_required() {
+        tracing::warn!(
+            "required variable {name:?} has no value; set SPIN_VARIABLE_{}",
+            name.to_ascii_uppercase()
+        );
+    }
+    let http = Arc::new(HttpTrigger::new(app.clone())?);
+    let redis = Arc::new(RedisTrigger::new(app.clone())?);
+    let listener = TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("Unable to listen on {}", options.listen))?;
+    let local = listener.local_addr()?;
+    eprintln!(
+        "Loaded {} components in {:.1?}",
+        app.components.len(),
+        started.elapsed()
+    );
+    let base = format!("http://{local}");
+    println!("\nServing {base}");
+    println!("Available Routes:");
+    for route in http.router().routes() {
+        let shown = route
+            .based
+            .strip_suffix("/...")
+            .map(|prefix| format!("{base}{prefix} (wildcard)"))
+            .unwrap_or_else(|| format!("{base}{}", route.based));
+        println!("  {}: {shown}", route.component);
+    }
+
+    if !redis.is_empty() {
+        tokio::spawn(redis.clone().run());
+    }
+    let exit_on_stdin_eof = options.exit_on_stdin_eof;
+    let shutdown = async move {
+        let stdin_closed = async {
+            if exit_on_stdin_eof {
+                let mut stdin = tokio::io::stdin();
+                let mut buf = [0u8; 64];
+                loop {
+                    match tokio::io::AsyncReadExt::read(&mut stdin, &mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => continue,
+                    }
+                }
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => eprintln!("Shutting down (Ctrl-C)"),
+            () = stdin_closed => eprintln!("Shutting down (stdin closed)"),
+        }
+    };
+    http.serve(listener, shutdown).await
+}

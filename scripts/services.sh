@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The embedded PostgreSQL and Redis that `make up` and `make test` use when no external ones are
+# configured. Real servers from Debian packages, private to this checkout:
+#   data under .spincart/ (git-ignored), loopback only, ports that do not clash with system ones.
+#
+#   scripts/services.sh start    install (if missing), initialise (once) and start both servers
+#   scripts/services.sh stop     stop both
+#   scripts/services.sh status   print what runs where
+#   scripts/services.sh env      print SPIN_VARIABLE_* lines for the running servers
+#
+# Set SPIN_VARIABLE_DB_URL / SPIN_VARIABLE_REDIS_URL to use servers of your own instead; the
+# matching embedded server is then left alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STATE_DIR=${SPINCART_STATE_DIR:-$PWD/.spincart}
+PG_PORT=${SPINCART_PG_PORT:-55432}
+REDIS_PORT=${SPINCART_REDIS_PORT:-56379}
+PG_USER=spincart
+PG_DB=spincart
+
+say() { printf '==> %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+ensure_package() { # ensure_package <command-to-test> <debian-package>
+  if ! command -v "$1" >/dev/null 2>&1 && ! ls $1 >/dev/null 2>&1; then
+    say "installing $2 (Debian package)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$2" >/dev/null
+  fi
+}
+
+pg_bindir() {
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$d" ] || { echo "PostgreSQL server binaries not found under /usr/lib/postgresql" >&2; exit 1; }
+  echo "$d"
+}
+
+# PostgreSQL refuses to run as root: when we are root, its files belong to `postgres`.
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_running() { [ -f "$STATE_DIR/pg/data/postmaster.pid" ] && as_pg "$(pg_bindir)/pg_ctl" -D "$STATE_DIR/pg/data" status >/dev/null 2>&1; }
+redis_running() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; }
+
+start_postgres() {
+  ensure_package "/usr/lib/postgresql/*/bin/pg_ctl" postgresql
+  local bin; bin=$(pg_bindir)
+  mkdir -p "$STATE_DIR/pg"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres "$STATE_DIR/pg"; fi
+  if [ ! -f "$STATE_DIR/pg/data/PG_VERSION" ]; then
+    say "initialising PostgreSQL data directory in $STATE_DIR/pg/data"
+    as_pg "$bin/initdb" -D "$STATE_DIR/pg/data" -U "$PG_USER" --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    # A development/test instance: durability traded for speed (never do this in production).
+    cat >>"$STATE_DIR/pg/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+unix_socket_directories = ''
+max_connections = 300
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+timezone = 'UTC'
+CONF
+  fi
+  if pg_running; then
+    say "PostgreSQL already running on 127.0.0.1:$PG_PORT"
+  else
+    say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    as_pg "$bin/pg_ctl" -D "$STATE_DIR/pg/data" -l "$STATE_DIR/pg/server.log" -o "-p $PG_PORT" -w start >/dev/null
+  fi
+  if ! "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" | grep -q 1; then
+    "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -qc "CREATE DATABASE $PG_DB" >/dev/null
+  fi
+}
+
+start_redis() {
+  ensure_package redis-server redis-server
+  mkdir -p "$STATE_DIR/redis"
+  if redis_running; then
+    say "Redis already running on 127.0.0.1:$REDIS_PORT"
+    return
+  fi
+  say "starting Redis on 127.0.0.1:$REDIS_PORT"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$STATE_DIR/redis" \
+    --daemonize yes --pidfile "$STATE_DIR/redis/redis.pid" --logfile "$STATE_DIR/redis/server.log" \
+    --save "" --appendonly no >/dev/null
+  for _ in $(seq 1 100); do redis_running && return; sleep 0.1; done
+  echo "Redis did not start; see $STATE_DIR/redis/server.log" >&2
+  exit 1
+}
+
+stop_all() {
+  if [ -f "$STATE_DIR/pg/data/postmaster.pid" ]; then
+    say "stopping PostgreSQL"
+    as_pg "$(pg_bindir)/pg_ctl" -D "$STATE_DIR/pg/data" -m fast -w stop >/dev/null || true
+  fi
+  if redis_running; then
+    say "stopping Redis"
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+  fi
+}
+
+print_env() {
+  [ -n "${SPIN_VARIABLE_DB_URL:-}" ] || echo "SPIN_VARIABLE_DB_URL=postgres://$PG_USER@127.0.0.1:$PG_PORT/$PG_DB"
+  [ -n "${SPIN_VARIABLE_REDIS_URL:-}" ] || echo "SPIN_VARIABLE_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+}
+
+case "${1:-}" in
+  start)
+    if [ -n "${SPIN_VARIABLE_DB_URL:-}" ]; then say "using external PostgreSQL (SPIN_VARIABLE_DB_URL)"; else start_postgres; fi
+    if [ -n "${SPIN_VARIABLE_REDIS_URL:-}" ]; then say "using external Redis (SPIN_VARIABLE_REDIS_URL)"; else start_redis; fi
+    ;;
+  stop) stop_all ;;
+  status)
+    if pg_running; then echo "postgres: running on 127.0.0.1:$PG_PORT"; else echo "postgres: stopped"; fi
+    if redis_running; then echo "redis: running on 127.0.0.1:$REDIS_PORT"; else echo "redis: stopped"; fi
+    ;;
+  env) print_env ;;
+  *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
+esac
