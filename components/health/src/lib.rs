@@ -1,8 +1,9 @@
-//! `GET /health`
-use spin_sdk::http::{IntoResponse, Request, Response};
-use spin_sdk::http_component;
+//! `GET /health` — checks PostgreSQL and Redis.
 
-#[http_component]
-fn handle(_req: Request) -> anyhow::Result<impl IntoResponse> {
-    Ok(Response::new(200, "ok"))
+use spin_sdk::http::{Request, Response};
+use spincart_platform::http::{serve, Endpoint};
+
+#[spin_sdk::http_component]
+fn handle(request: Request) -> Response {
+    serve(request, &[Endpoint::get(spincart_platform::health::check)])
 }

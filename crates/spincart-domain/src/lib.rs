@@ -15,6 +15,8 @@
 //! The wasm components (`components/*`) parse a request or message, call into this crate through
 //! `spincart-platform`, and map the result back.
 
+#![deny(unsafe_code)]
+
 pub mod auth;
 pub mod events;
 pub mod ids;

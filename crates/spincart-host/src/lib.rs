@@ -19,6 +19,8 @@
 //! [`harness::TestComponent`] loads a single component for per-function tests, and
 //! [`migrate::migrate`] applies the app's SQL migrations.
 
+#![deny(unsafe_code)]
+
 pub mod allowed_hosts;
 pub mod componentize;
 pub mod harness;

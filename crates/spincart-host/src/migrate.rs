@@ -82,7 +82,7 @@ pub async fn migrate(db_url: &str, dir: &Path) -> anyhow::Result<MigrationReport
     client
         .batch_execute(
             "SET client_min_messages = warning;
-             SELECT pg_advisory_lock(727_466_347);
+             SELECT pg_advisory_lock(727466347);
              CREATE TABLE IF NOT EXISTS public.schema_migrations (
                  version    bigint PRIMARY KEY,
                  name       text NOT NULL,
@@ -95,7 +95,7 @@ pub async fn migrate(db_url: &str, dir: &Path) -> anyhow::Result<MigrationReport
 
     let result = apply(&mut client, &migrations).await;
     let _ = client
-        .batch_execute("SELECT pg_advisory_unlock(727_466_347)")
+        .batch_execute("SELECT pg_advisory_unlock(727466347)")
         .await;
     drop(client);
     let _ = connection.await;

@@ -1,0 +1,523 @@
+//! spincart's HTTP conventions (CONTRACT.md §2), in one place:
+//!
+//! * errors are `{"error":{"code","message",...}}` with a 4xx/5xx; bad input is a 400
+//!   `validation_failed` with field details and is not logged as an error; anything unexpected
+//!   is an opaque 500 whose cause goes to the component's stderr;
+//! * JSON in and out; unknown fields and wrong types are refused with the failing field named;
+//! * `Idempotency-Key` on POST/PUT/PATCH/DELETE (see [`crate::idempotency`]);
+//! * each component serves one route and lists the methods it answers; others get 405.
+//!
+//! ```no_run
+//! use spin_sdk::http::{Request, Response};
+//! use spincart_platform::http::{serve, Endpoint, Reply};
+//!
+//! #[spin_sdk::http_component]
+//! fn handle(request: Request) -> Response {
+//!     serve(request, &[Endpoint::get(|_ctx| Ok(Reply::json(200, &"hello")))])
+//! }
+//! # fn main() {}
+//! ```
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use spin_sdk::http::{Method, Request, Response};
+use spincart_domain::auth::{self, Caller, TokenError};
+use spincart_domain::validation::{FieldError, ValidationErrors};
+
+use crate::db::DbError;
+
+/// An error response.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    /// Extra members of the `error` object (`details`, `available`, ...).
+    pub extra: serde_json::Map<String, serde_json::Value>,
+    /// The cause of a 500, logged, never sent.
+    cause: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.to_owned(),
+            message: message.into(),
+            extra: serde_json::Map::new(),
+            cause: None,
+        }
+    }
+
+    /// Adds a member to the error object.
+    pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
+        self.extra.insert(
+            key.to_owned(),
+            serde_json::to_value(value).unwrap_or(serde_json::Value::Null),
+        );
+        self
+    }
+
+    pub fn validation(errors: ValidationErrors) -> Self {
+        let message = match errors.0.as_slice() {
+            [one] => format!("{}: {}", one.field, one.message),
+            _ => "The request is not valid.".to_owned(),
+        };
+        Self::new(400, "validation_failed", message).with("details", &errors.0)
+    }
+
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(ValidationErrors::one(field, message))
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(404, "not_found", format!("{what} not found."))
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(401, "unauthorized", message)
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(403, "forbidden", "Admin role required.")
+    }
+
+    pub fn conflict(code: &str, message: impl Into<String>) -> Self {
+        Self::new(409, code, message)
+    }
+
+    /// An unexpected failure: the client sees an opaque 500, the log gets the cause.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self {
+            cause: Some(cause.to_string()),
+            ..Self::new(500, "internal_error", "Something went wrong on our side.")
+        }
+    }
+
+    /// A dependency is down.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        Self {
+            cause: Some(cause.to_string()),
+            ..Self::new(503, "service_unavailable", "A dependency is unavailable; try again shortly.")
+        }
+    }
+
+    pub(crate) fn into_error_reply(self) -> Reply {
+        if let Some(cause) = &self.cause {
+            eprintln!("error {}: {cause}", self.status);
+        }
+        let mut error = serde_json::Map::new();
+        error.insert("code".into(), self.code.into());
+        error.insert("message".into(), self.message.into());
+        error.extend(self.extra);
+        Reply::json(self.status, &serde_json::json!({ "error": error }))
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Postgres(ref m) if m.contains("ConnectionFailed") => ApiError::unavailable(e),
+            e => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(e: ValidationErrors) -> Self {
+        ApiError::validation(e)
+    }
+}
+
+impl From<crate::config::ConfigError> for ApiError {
+    fn from(e: crate::config::ConfigError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+/// A successful response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json<T: Serialize + ?Sized>(status: u16, body: &T) -> Self {
+        Reply {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: serde_json::to_vec(body).expect("response serializes"),
+        }
+    }
+
+    pub fn ok<T: Serialize + ?Sized>(body: &T) -> Self {
+        Self::json(200, body)
+    }
+
+    pub fn created<T: Serialize + ?Sized>(body: &T) -> Self {
+        Self::json(201, body)
+    }
+
+    pub fn accepted<T: Serialize + ?Sized>(body: &T) -> Self {
+        Self::json(202, body)
+    }
+
+    pub fn no_content() -> Self {
+        Reply {
+            status: 204,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn text(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        Reply {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.into(),
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// `ETag: "<version>"` for an optimistic-concurrency resource.
+    pub fn etag(self, version: i64) -> Self {
+        self.header("etag", format!("\"{version}\""))
+    }
+
+    fn into_response(self) -> Response {
+        let mut builder = Response::builder();
+        builder.status(self.status);
+        for (name, value) in self.headers {
+            builder.header(name, value);
+        }
+        builder.body(self.body).build()
+    }
+}
+
+/// One method of a component's route and its handler.
+pub struct Endpoint<'h> {
+    method: Method,
+    handler: Box<dyn Fn(&Ctx) -> Result<Reply, ApiError> + 'h>,
+}
+
+impl<'h> Endpoint<'h> {
+    pub fn new(method: Method, handler: impl Fn(&Ctx) -> Result<Reply, ApiError> + 'h) -> Self {
+        Endpoint {
+            method,
+            handler: Box::new(handler),
+        }
+    }
+    pub fn get(handler: impl Fn(&Ctx) -> Result<Reply, ApiError> + 'h) -> Self {
+        Self::new(Method::Get, handler)
+    }
+    pub fn post(handler: impl Fn(&Ctx) -> Result<Reply, ApiError> + 'h) -> Self {
+        Self::new(Method::Post, handler)
+    }
+    pub fn put(handler: impl Fn(&Ctx) -> Result<Reply, ApiError> + 'h) -> Self {
+        Self::new(Method::Put, handler)
+    }
+    pub fn patch(handler: impl Fn(&Ctx) -> Result<Reply, ApiError> + 'h) -> Self {
+        Self::new(Method::Patch, handler)
+    }
+    pub fn delete(handler: impl Fn(&Ctx) -> Result<Reply, ApiError> + 'h) -> Self {
+        Self::new(Method::Delete, handler)
+    }
+}
+
+fn method_name(method: &Method) -> String {
+    match method {
+        Method::Get => "GET".into(),
+        Method::Post => "POST".into(),
+        Method::Put => "PUT".into(),
+        Method::Patch => "PATCH".into(),
+        Method::Delete => "DELETE".into(),
+        Method::Head => "HEAD".into(),
+        Method::Options => "OPTIONS".into(),
+        Method::Connect => "CONNECT".into(),
+        Method::Trace => "TRACE".into(),
+        Method::Other(other) => other.clone(),
+    }
+}
+
+/// Answers `request` with the endpoint for its method (405 with `Allow` when there is none),
+/// applying the `Idempotency-Key` rules to mutations.
+pub fn serve(request: Request, endpoints: &[Endpoint<'_>]) -> Response {
+    let method = request.method().clone();
+    let Some(endpoint) = endpoints.iter().find(|e| e.method == method) else {
+        let allow = endpoints
+            .iter()
+            .map(|e| method_name(&e.method))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return ApiError::new(405, "method_not_allowed", format!("Use one of: {allow}."))
+            .into_error_reply()
+            .header("allow", allow)
+            .into_response();
+    };
+    let ctx = Ctx { request };
+    let reply = if matches!(
+        method,
+        Method::Post | Method::Put | Method::Patch | Method::Delete
+    ) {
+        crate::idempotency::run(&ctx, || (endpoint.handler)(&ctx))
+    } else {
+        (endpoint.handler)(&ctx)
+    };
+    reply
+        .unwrap_or_else(ApiError::into_error_reply)
+        .into_response()
+}
+
+/// The request being served, with typed accessors.
+pub struct Ctx {
+    request: Request,
+}
+
+impl Ctx {
+    pub fn request(&self) -> &Request {
+        &self.request
+    }
+
+    pub fn method(&self) -> String {
+        method_name(self.request.method())
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.request.header(name).and_then(|v| v.as_str())
+    }
+
+    /// The path, without the query.
+    pub fn path(&self) -> &str {
+        self.request.path()
+    }
+
+    /// A `:name` segment of the route (from Spin's `spin-path-match-<name>` header).
+    pub fn path_param<T: std::str::FromStr>(&self, name: &str, what: &str) -> Result<T, ApiError> {
+        let header = format!("spin-path-match-{}", name.replace('_', "-"));
+        let raw = self
+            .header(&header)
+            .ok_or_else(|| ApiError::internal(format!("route has no :{name} segment")))?;
+        // An id that cannot be one names nothing: 404, as for an unknown id.
+        raw.parse().map_err(|_| ApiError::not_found(what))
+    }
+
+    /// Query-string parameters.
+    pub fn query(&self) -> Vec<(String, String)> {
+        form_urlencoded::parse(self.request.query().as_bytes())
+            .into_owned()
+            .collect()
+    }
+
+    /// One query-string parameter.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The body as `T`: malformed JSON, unknown fields and wrong types are a 400 naming the field.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        parse_json(self.request.body())
+    }
+
+    /// The caller, from `Authorization: Bearer <token>`; 401 when missing, invalid or expired.
+    pub fn caller(&self) -> Result<Caller, ApiError> {
+        let header = self
+            .header("authorization")
+            .ok_or_else(|| ApiError::unauthorized("Missing bearer token."))?;
+        let token = auth::bearer_token(header)
+            .ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer <token>`."))?;
+        let secret = crate::config::require("jwt_secret")?;
+        let now = chrono::Utc::now().timestamp();
+        match auth::verify(token, secret.as_bytes(), now) {
+            Ok(claims) => Ok(Caller {
+                user_id: claims.sub,
+                role: claims.role,
+            }),
+            Err(TokenError::Expired) => Err(ApiError::unauthorized("Token expired.")),
+            Err(_) => Err(ApiError::unauthorized("Invalid token.")),
+        }
+    }
+
+    /// The caller, who must be an admin (401 without a valid token, 403 for customers).
+    pub fn admin(&self) -> Result<Caller, ApiError> {
+        let caller = self.caller()?;
+        if caller.is_admin() {
+            Ok(caller)
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+
+    /// `If-Match: "<version>"`, when sent.
+    pub fn if_match(&self) -> Result<Option<i64>, ApiError> {
+        match self.header("if-match") {
+            None => Ok(None),
+            Some(value) => value
+                .trim()
+                .trim_start_matches("W/")
+                .trim_matches('"')
+                .parse()
+                .map(Some)
+                .map_err(|_| {
+                    ApiError::invalid_field("If-Match", "must be a version, e.g. \"3\"")
+                }),
+        }
+    }
+
+    /// `?page=&limit=` (page ≥ 1, 1 ≤ limit ≤ 100; defaults 1 and 20).
+    pub fn page(&self) -> Result<Page, ApiError> {
+        let mut errors = ValidationErrors::new();
+        let page = match self.query_param("page") {
+            None => 1,
+            Some(p) => match p.parse::<i64>() {
+                Ok(p) if (1..=1_000_000).contains(&p) => p,
+                _ => {
+                    errors.push("page", "must be a whole number of at least 1");
+                    1
+                }
+            },
+        };
+        let limit = match self.query_param("limit") {
+            None => 20,
+            Some(l) => match l.parse::<i64>() {
+                Ok(l) if (1..=100).contains(&l) => l,
+                _ => {
+                    errors.push("limit", "must be a whole number between 1 and 100");
+                    20
+                }
+            },
+        };
+        errors.finish(|| Page { page, limit }).map_err(ApiError::from)
+    }
+}
+
+/// A page request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub page: i64,
+    pub limit: i64,
+}
+
+impl Page {
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.limit
+    }
+
+    /// `{"items":[...],"page":1,"limit":20,"total":137}`.
+    pub fn reply<T: Serialize>(&self, items: &[T], total: i64) -> Reply {
+        Reply::ok(&serde_json::json!({
+            "items": items,
+            "page": self.page,
+            "limit": self.limit,
+            "total": total,
+        }))
+    }
+}
+
+/// Parses a JSON body, naming the field that failed.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::invalid_field("body", "must be a JSON object"));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
+    let value = result.map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        ApiError::validation(ValidationErrors(vec![json_field_error(&path, &inner)]))
+    })?;
+    deserializer
+        .end()
+        .map_err(|_| ApiError::invalid_field("body", "must be a single JSON value"))?;
+    Ok(value)
+}
+
+fn json_field_error(path: &str, error: &serde_json::Error) -> FieldError {
+    let text = error.to_string();
+    // Drop serde's " at line 1 column 12" suffix.
+    let text = text
+        .rsplit_once(" at line ")
+        .map(|(t, _)| t.to_owned())
+        .unwrap_or(text);
+    if let Some(rest) = text.strip_prefix("unknown field `") {
+        // The path already ends with the unknown field's name.
+        let name = rest.split('`').next().unwrap_or(rest);
+        let field = if path == "." { name.to_owned() } else { path.to_owned() };
+        return FieldError::new(field, "is not a known field");
+    }
+    if let Some(rest) = text.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or(rest);
+        let field = if path == "." { name.to_owned() } else { format!("{path}.{name}") };
+        return FieldError::new(field, "is required");
+    }
+    let field = if path == "." { "body".to_owned() } else { path.to_owned() };
+    let message = match error.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            "must be valid JSON".to_owned()
+        }
+        _ => text,
+    };
+    FieldError::new(field, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct AddItem {
+        product_id: String,
+        quantity: i64,
+    }
+
+    fn error_of(body: &str) -> (String, serde_json::Value) {
+        let e = parse_json::<AddItem>(body.as_bytes()).unwrap_err();
+        assert_eq!(e.status, 400);
+        assert_eq!(e.code, "validation_failed");
+        (e.message, e.extra["details"].clone())
+    }
+
+    #[test]
+    fn a_wrong_type_names_its_field() {
+        let (_, details) = error_of(r#"{"product_id":"x","quantity":"two"}"#);
+        assert_eq!(details[0]["field"], "quantity");
+    }
+
+    #[test]
+    fn an_unknown_field_is_named() {
+        let (_, details) = error_of(r#"{"product_id":"x","quantity":1,"colour":"red"}"#);
+        assert_eq!(details[0]["field"], "colour");
+        assert_eq!(details[0]["message"], "is not a known field");
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let (_, details) = error_of(r#"{"quantity":1}"#);
+        assert_eq!(details[0]["field"], "product_id");
+        assert_eq!(details[0]["message"], "is required");
+    }
+
+    #[test]
+    fn malformed_json_is_a_body_error() {
+        for body in ["{", "not json", "", "[1,2]", "{} {}"] {
+            let e = parse_json::<AddItem>(body.as_bytes()).unwrap_err();
+            assert_eq!(e.status, 400, "{body}");
+        }
+    }
+
+    #[test]
+    fn a_huge_number_is_refused_not_wrapped() {
+        let (_, details) = error_of(r#"{"product_id":"x","quantity":1e30}"#);
+        assert_eq!(details[0]["field"], "quantity");
+    }
+}

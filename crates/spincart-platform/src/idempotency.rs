@@ -1,0 +1,143 @@
+//! `Idempotency-Key` on POST/PUT/PATCH/DELETE (CONTRACT.md §2):
+//!
+//! * same key + same request → the stored response again, with `Idempotent-Replayed: true`;
+//! * same key + a different request → 422 `idempotency_key_reused`;
+//! * same key while the first request still runs → 409 `request_in_progress`.
+//!
+//! Keys are scoped to the caller (the token's user, or `anonymous`) and kept at least 24 h (the
+//! maintenance sweep deletes older ones). A request that ends in a 5xx releases its key so that
+//! a retry can run; one whose component died mid-way is taken over after 60 s.
+
+use sha2::{Digest, Sha256};
+
+use crate::db::{self, Db};
+use crate::http::{ApiError, Ctx, Reply};
+
+/// Runs `handler` under the request's idempotency key, if it has one.
+pub fn run(ctx: &Ctx, handler: impl FnOnce() -> Result<Reply, ApiError>) -> Result<Reply, ApiError> {
+    let Some(key) = ctx.header("idempotency-key").map(str::to_owned) else {
+        return handler();
+    };
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::invalid_field(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters",
+        ));
+    }
+    let scope = ctx
+        .caller()
+        .map(|c| c.user_id.to_string())
+        .unwrap_or_else(|_| "anonymous".to_owned());
+    let fingerprint = fingerprint(ctx);
+    let db = Db::connect()?;
+
+    match claim(&db, &scope, &key, &fingerprint)? {
+        Claim::Proceed => {}
+        Claim::Replay(reply) => return Ok(reply),
+        Claim::Reject(error) => return Err(error),
+    }
+
+    let reply = handler().unwrap_or_else(ApiError::into_error_reply);
+    if reply.status >= 500 {
+        db.execute(
+            "DELETE FROM platform.idempotency_keys WHERE scope = $1 AND key = $2",
+            &[db::text(&scope), db::text(&key)],
+        )?;
+    } else {
+        let headers = serde_json::to_value(&reply.headers).expect("headers serialize");
+        db.execute(
+            "UPDATE platform.idempotency_keys
+                SET state = 'completed', response_status = $3, response_headers = $4,
+                    response_body = $5
+              WHERE scope = $1 AND key = $2",
+            &[
+                db::text(&scope),
+                db::text(&key),
+                i32::from(reply.status).into(),
+                db::json(&headers),
+                reply.body.clone().into(),
+            ],
+        )?;
+    }
+    Ok(reply)
+}
+
+enum Claim {
+    Proceed,
+    Replay(Reply),
+    Reject(ApiError),
+}
+
+fn claim(db: &Db, scope: &str, key: &str, fingerprint: &str) -> Result<Claim, ApiError> {
+    let inserted = db.execute(
+        "INSERT INTO platform.idempotency_keys (scope, key, fingerprint, state)
+         VALUES ($1, $2, $3, 'in_progress')
+         ON CONFLICT (scope, key) DO NOTHING",
+        &[db::text(scope), db::text(key), db::text(fingerprint)],
+    )?;
+    if inserted == 1 {
+        return Ok(Claim::Proceed);
+    }
+    let Some(row) = db.query_opt(
+        "SELECT fingerprint, state, response_status, response_headers, response_body,
+                locked_at < now() - interval '60 seconds'
+           FROM platform.idempotency_keys WHERE scope = $1 AND key = $2",
+        &[db::text(scope), db::text(key)],
+    )?
+    else {
+        // Released by a 5xx between our insert and select: try once more.
+        return claim(db, scope, key, fingerprint);
+    };
+    if row.get::<String>(0)? != fingerprint {
+        return Ok(Claim::Reject(ApiError::new(
+            422,
+            "idempotency_key_reused",
+            "This Idempotency-Key was used with a different request.",
+        )));
+    }
+    if row.get::<String>(1)? == "completed" {
+        let status: i32 = row.get(2)?;
+        let headers: serde_json::Value = row.get(3)?;
+        let headers: Vec<(String, String)> = serde_json::from_value(headers).unwrap_or_default();
+        let mut reply = Reply {
+            status: u16::try_from(status).unwrap_or(500),
+            headers,
+            body: row.get(4)?,
+        };
+        reply.headers.push(("idempotent-replayed".into(), "true".into()));
+        return Ok(Claim::Replay(reply));
+    }
+    let stale: bool = row.get(5)?;
+    if stale {
+        let taken = db.execute(
+            "UPDATE platform.idempotency_keys SET locked_at = now()
+              WHERE scope = $1 AND key = $2 AND state = 'in_progress'
+                AND locked_at < now() - interval '60 seconds'",
+            &[db::text(scope), db::text(key)],
+        )?;
+        if taken == 1 {
+            return Ok(Claim::Proceed);
+        }
+    }
+    Ok(Claim::Reject(ApiError::conflict(
+        "request_in_progress",
+        "A request with this Idempotency-Key is still being processed.",
+    )))
+}
+
+/// What makes two requests "the same": method, path, query and body.
+fn fingerprint(ctx: &Ctx) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(ctx.method().as_bytes());
+    hasher.update(b" ");
+    hasher.update(ctx.path().as_bytes());
+    hasher.update(b"?");
+    hasher.update(ctx.request().query().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(ctx.request().body());
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
