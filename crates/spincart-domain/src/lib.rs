@@ -18,7 +18,10 @@
 #![deny(unsafe_code)]
 
 pub mod auth;
+pub mod catalog;
 pub mod events;
+pub mod identity;
 pub mod ids;
+pub mod inventory;
 pub mod money;
 pub mod validation;

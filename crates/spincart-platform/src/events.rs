@@ -80,7 +80,7 @@ fn insert_event(db: &Db, e: &EventEnvelope) -> Result<(), DbError> {
         "INSERT INTO messaging.events
             (event_id, event_type, schema_version, correlation_id, causation_id,
              aggregate_type, aggregate_id, aggregate_version, occurred_at, data)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz, $10)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::timestamptz, $10)",
         &[
             db::uuid(e.event_id),
             db::text(&e.event_type),

@@ -23,9 +23,12 @@
 
 #![deny(unsafe_code)]
 
+pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod events;
 pub mod health;
 pub mod http;
+pub mod identity;
 pub mod idempotency;
+pub mod inventory;

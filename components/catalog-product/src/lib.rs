@@ -1,0 +1,10 @@
+//! `/api/v1/products/:id`: `GET` one product (public), `PATCH` changes it (admin).
+
+use spin_sdk::http::{Request, Response};
+use spincart_platform::catalog::{get_product, patch_product};
+use spincart_platform::http::{serve, Endpoint};
+
+#[spin_sdk::http_component]
+fn handle(request: Request) -> Response {
+    serve(request, &[Endpoint::get(get_product), Endpoint::patch(patch_product)])
+}

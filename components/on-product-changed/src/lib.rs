@@ -1,0 +1,10 @@
+//! Redis `catalog.product_created` / `catalog.product_updated` → the product search projection
+//! ([`spincart_platform::catalog::project_search`]), once per event.
+
+use spincart_platform::events::consume;
+
+#[spin_sdk::redis_component]
+fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
+    consume("catalog-search", &message, spincart_platform::catalog::project_search)?;
+    Ok(())
+}

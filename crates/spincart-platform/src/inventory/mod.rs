@@ -1,0 +1,204 @@
+//! Inventory: stock levels, admin adjustments, and order-level reservations by reference.
+//! Cart locks are taken through [`queries`] by the cart context; the saga's reservations by the
+//! checkout handlers.
+
+pub mod queries;
+
+use spincart_domain::events::{Causation, EventType, NewEvent};
+use spincart_domain::ids::ProductId;
+use spincart_domain::inventory::{
+    AdjustRequest, Adjustment, InventoryError, ReservationInput, ReservationRequest,
+};
+
+use crate::config;
+use crate::db::{self, Db, DbError};
+use crate::events::Outbox;
+use crate::http::{ApiError, Ctx, Reply};
+
+/// The aggregate type of stock events (manual adjustments and reservations).
+pub const AGGREGATE: &str = "stock";
+
+/// Maps inventory's raised SQL errors to API errors; other errors pass through.
+pub fn stock_error(e: DbError) -> ApiError {
+    if e.sqlstate() == Some("P0002") {
+        return ApiError::not_found("Product");
+    }
+    if let Some(message) = e.raised() {
+        if let Some(free) = message.strip_prefix("insufficient_stock:") {
+            let available: i64 = free.trim().parse().unwrap_or(0);
+            return insufficient(available);
+        }
+        if let Some(rest) = message.strip_prefix("below_held:") {
+            let mut parts = rest.split(':').map(|p| p.trim().parse::<i64>().unwrap_or(0));
+            let (on_hand, held) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+            let error = InventoryError::BelowHeld { on_hand, held };
+            return ApiError::conflict("stock_held", error.to_string())
+                .with("on_hand", on_hand)
+                .with("held", held);
+        }
+    }
+    ApiError::from(e)
+}
+
+/// 409 `insufficient_stock` with `available` and "Insufficient stock. Only N available."
+pub fn insufficient(available: i64) -> ApiError {
+    ApiError::conflict(
+        "insufficient_stock",
+        InventoryError::Insufficient { available }.to_string(),
+    )
+    .with("available", available)
+}
+
+/// `GET /api/v1/inventory/{productId}` → `{product_id,on_hand,locked,reserved,available}`.
+pub fn get_stock(ctx: &Ctx) -> Result<Reply, ApiError> {
+    let product: ProductId = ctx.path_param("product_id", "Product")?;
+    let db = Db::connect()?;
+    let (stock, _) = queries::stock(&db, product)?.ok_or_else(|| ApiError::not_found("Product"))?;
+    Ok(Reply::ok(&stock))
+}
+
+/// `POST /api/v1/inventory/{productId}/adjust` (admin) `{delta,reason}`; 409 when on_hand would
+/// drop below locked + reserved.
+pub fn adjust(ctx: &Ctx) -> Result<Reply, ApiError> {
+    let caller = ctx.admin()?;
+    let product: ProductId = ctx.path_param("product_id", "Product")?;
+    let adjustment = Adjustment::parse(ctx.json::<AdjustRequest>()?)?;
+    let db = Db::connect()?;
+    let mut outbox = Outbox::default();
+    let stock = db.transaction(|tx| -> Result<queries::StockView, ApiError> {
+        let row = tx
+            .query_one(
+                "SELECT on_hand::bigint, locked::bigint, reserved::bigint, version
+                   FROM inventory.adjust($1, $2::bigint::integer)",
+                &[db::uuid(product), adjustment.delta.into()],
+            )
+            .map_err(stock_error)?;
+        let (on_hand, locked, reserved, version): (i64, i64, i64, i64) =
+            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+        let stock = queries::StockView {
+            product_id: product,
+            on_hand,
+            locked,
+            reserved,
+            available: (on_hand - locked - reserved).max(0),
+        };
+        outbox.record(
+            tx,
+            NewEvent::new(
+                EventType::InventoryAdjusted,
+                AGGREGATE,
+                product,
+                version,
+                &serde_json::json!({
+                    "product_id": product,
+                    "delta": adjustment.delta,
+                    "reason": adjustment.reason,
+                    "on_hand": on_hand,
+                    "locked": locked,
+                    "reserved": reserved,
+                    "available": stock.available,
+                }),
+            ),
+            Causation::new_chain(caller.user_id.as_uuid()),
+        )?;
+        Ok(stock)
+    })?;
+    outbox.publish(&db);
+    Ok(Reply::ok(&stock))
+}
+
+/// `POST /api/v1/inventory/{productId}/reserve` (admin/internal) `{quantity,reference}`:
+/// 201 when reserved now, 200 when this reference already holds the same reservation.
+pub fn reserve(ctx: &Ctx) -> Result<Reply, ApiError> {
+    let caller = ctx.admin()?;
+    let product: ProductId = ctx.path_param("product_id", "Product")?;
+    let input = ReservationInput::parse(ctx.json::<ReservationRequest>()?)?;
+    let ttl: i64 = config::parse("reservation_ttl_seconds").unwrap_or(86_400);
+    let db = Db::connect()?;
+    let mut outbox = Outbox::default();
+    let (quantity, status, created) = db.transaction(|tx| -> Result<(i64, String, bool), ApiError> {
+        let row = tx
+            .query_one(
+                "SELECT quantity::bigint, status, created
+                   FROM inventory.reserve($1, $2, $3::bigint::integer, $4::bigint::integer)",
+                &[db::text(&input.reference), db::uuid(product), input.quantity.into(), ttl.into()],
+            )
+            .map_err(stock_error)?;
+        let (quantity, status, created): (i64, String, bool) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        if created {
+            let (_, version) = queries::stock(tx, product)?.ok_or_else(|| ApiError::not_found("Product"))?;
+            outbox.record(
+                tx,
+                NewEvent::new(
+                    EventType::InventoryReserved,
+                    AGGREGATE,
+                    product,
+                    version,
+                    &serde_json::json!({ "product_id": product, "reference": input.reference, "quantity": quantity }),
+                ),
+                Causation::new_chain(caller.user_id.as_uuid()),
+            )?;
+        }
+        Ok((quantity, status, created))
+    })?;
+    outbox.publish(&db);
+    if quantity != input.quantity {
+        return Err(ApiError::conflict(
+            "reservation_mismatch",
+            format!("Reference {} already reserves {quantity} units of this product.", input.reference),
+        ));
+    }
+    let body = serde_json::json!({
+        "product_id": product, "reference": input.reference, "quantity": quantity, "status": status,
+    });
+    Ok(Reply::json(if created { 201 } else { 200 }, &body))
+}
+
+/// `POST /api/v1/inventory/{productId}/release` (admin/internal) `{quantity,reference}`:
+/// releases the reservation; releasing again changes nothing.
+pub fn release(ctx: &Ctx) -> Result<Reply, ApiError> {
+    let caller = ctx.admin()?;
+    let product: ProductId = ctx.path_param("product_id", "Product")?;
+    let input = ReservationInput::parse(ctx.json::<ReservationRequest>()?)?;
+    let db = Db::connect()?;
+    let mut outbox = Outbox::default();
+    let status = db.transaction(|tx| -> Result<String, ApiError> {
+        let held = tx.query_opt(
+            "SELECT quantity::bigint, status FROM inventory.reservations WHERE reference = $1 AND product_id = $2",
+            &[db::text(&input.reference), db::uuid(product)],
+        )?;
+        let Some(held) = held else {
+            return Err(ApiError::not_found("Reservation"));
+        };
+        let (quantity, status): (i64, String) = (held.get(0)?, held.get(1)?);
+        if quantity != input.quantity {
+            return Err(ApiError::conflict(
+                "reservation_mismatch",
+                format!("Reference {} reserves {quantity} units, not {}.", input.reference, input.quantity),
+            ));
+        }
+        if status != "active" {
+            return Ok(status);
+        }
+        let status: String = tx
+            .query_one("SELECT inventory.release($1, $2)", &[db::text(&input.reference), db::uuid(product)])?
+            .get(0)?;
+        let (_, version) = queries::stock(tx, product)?.ok_or_else(|| ApiError::not_found("Product"))?;
+        outbox.record(
+            tx,
+            NewEvent::new(
+                EventType::InventoryReleased,
+                AGGREGATE,
+                product,
+                version,
+                &serde_json::json!({ "product_id": product, "reference": input.reference, "quantity": quantity }),
+            ),
+            Causation::new_chain(caller.user_id.as_uuid()),
+        )?;
+        Ok(status)
+    })?;
+    outbox.publish(&db);
+    Ok(Reply::ok(&serde_json::json!({
+        "product_id": product, "reference": input.reference, "quantity": input.quantity, "status": status,
+    })))
+}
