@@ -1,0 +1,162 @@
+//! `fermyon:spin/redis@2.0.0` and the Redis trigger, including a Redis restart.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+
+use redis::AsyncCommands;
+
+use crate::support::{eventually, host_port, redis_url, TestHost};
+
+fn manifest(channel: &str) -> String {
+    format!(
+        r#"
+spin_manifest_version = 2
+[application]
+name = "redis"
+[application.trigger.redis]
+address = "{{{{ redis_url }}}}"
+[variables]
+redis_url = {{ required = true }}
+redis_host = {{ required = true }}
+list_key = {{ required = true }}
+[[trigger.http]]
+route = "/..."
+component = "probe"
+[[trigger.redis]]
+channel = "{channel}"
+component = "listener"
+[component.probe]
+source = "{{probe-http}}"
+allowed_outbound_hosts = ["redis://{{{{ redis_host }}}}"]
+[component.listener]
+source = "{{probe-redis}}"
+allowed_outbound_hosts = ["redis://{{{{ redis_host }}}}"]
+[component.listener.variables]
+redis_url = "{{{{ redis_url }}}}"
+list_key = "{{{{ list_key }}}}"
+"#
+    )
+}
+
+async fn connection(url: &str) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+async fn received(url: &str, key: &str) -> Vec<String> {
+    let mut c = connection(url).await;
+    c.lrange(key, 0, -1).await.unwrap()
+}
+
+#[tokio::test]
+async fn gives_components_spins_redis_operations() {
+    let url = redis_url();
+    let host = TestHost::start(
+        &manifest("unused-channel"),
+        &[("redis_url", &url), ("redis_host", &host_port(&url)), ("list_key", "unused")],
+    )
+    .await;
+    let result = host.get_json(&format!("/redis?address={url}")).await;
+    assert_eq!(result["set"], "Ok(())");
+    assert_eq!(result["get"], "Ok(Some([118, 97, 108, 117, 101]))");
+    assert!(result["incr"].as_str().unwrap().starts_with("Ok("));
+    assert_eq!(result["execute"], "Ok([RedisResult::Status(\"PONG\")])");
+}
+
+#[tokio::test]
+async fn delivers_each_message_and_keeps_going_after_a_failing_handler() {
+    let url = redis_url();
+    let channel = format!("test-{}", uuid::Uuid::new_v4());
+    let key = format!("probe:{channel}");
+    let _host = TestHost::start(
+        &manifest(&channel),
+        &[("redis_url", &url), ("redis_host", &host_port(&url)), ("list_key", &key)],
+    )
+    .await;
+    let mut c = connection(&url).await;
+    eventually(10, || {
+        let mut c = c.clone();
+        let channel = channel.clone();
+        async move { (c.publish::<_, _, i64>(&channel, "fail").await.unwrap() > 0).then_some(()) }
+    })
+    .await;
+    let _: i64 = c.publish(&channel, "second").await.unwrap();
+    let messages = eventually(10, || async {
+        let m = received(&url, &key).await;
+        m.contains(&"second".to_string()).then_some(m)
+    })
+    .await;
+    assert_eq!(messages.first().map(String::as_str), Some("fail"));
+}
+
+/// A private redis-server on a free port, for fault tests.
+struct PrivateRedis {
+    port: u16,
+    child: Child,
+}
+
+impl PrivateRedis {
+    fn start_on(port: u16) -> PrivateRedis {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (scripts/services.sh installs it)");
+        PrivateRedis { port, child }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[tokio::test]
+async fn resubscribes_after_redis_restarts() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let redis = PrivateRedis::start_on(port);
+    let url = redis.url();
+    let channel = "restart-test";
+    let key = "probe:restart";
+    let _host = TestHost::start(
+        &manifest(channel),
+        &[("redis_url", &url), ("redis_host", &host_port(&url)), ("list_key", key)],
+    )
+    .await;
+    let publish_until_heard = |message: &'static str| {
+        let url = url.clone();
+        eventually(20, move || {
+            let url = url.clone();
+            async move {
+                let client = redis::Client::open(url.as_str()).ok()?;
+                let mut c = client.get_multiplexed_async_connection().await.ok()?;
+                let heard: i64 = c.publish(channel, message).await.ok()?;
+                (heard > 0).then_some(())
+            }
+        })
+    };
+    publish_until_heard("before").await;
+    redis.stop();
+    let redis = PrivateRedis::start_on(port);
+    publish_until_heard("after").await;
+    let messages = eventually(10, || async {
+        let m = received(&url, key).await;
+        (!m.is_empty()).then_some(m)
+    })
+    .await;
+    assert_eq!(messages, ["after"]);
+    drop(redis);
+}

@@ -1,0 +1,120 @@
+//! Helpers for the host tests: the test guests, a manifest written inline, and a host serving
+//! it on a free port against the real PostgreSQL and Redis started by `scripts/services.sh`.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use spincart_host::runtime::{App, HostOptions};
+use spincart_host::trigger::http::HttpTrigger;
+use spincart_host::trigger::redis::RedisTrigger;
+use spincart_host::variables::Provider;
+
+pub fn pg_url() -> String {
+    std::env::var("SPINCART_TEST_DB_URL")
+        .unwrap_or_else(|_| "postgres://spincart@127.0.0.1:55432/spincart".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("SPINCART_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379".into())
+}
+
+/// `host:port` of a URL.
+pub fn host_port(url: &str) -> String {
+    let parsed = url::Url::parse(url).expect("a URL");
+    format!("{}:{}", parsed.host_str().unwrap(), parsed.port().unwrap())
+}
+
+/// The built wasm of a test guest (`make build` builds them).
+pub fn guest(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/wasm32-wasip1/release")
+        .join(format!("{}.wasm", name.replace('-', "_")));
+    assert!(path.exists(), "{path:?} is missing: run `make build` first");
+    path.canonicalize().unwrap().display().to_string()
+}
+
+/// A host serving a manifest on a free port.
+pub struct TestHost {
+    pub base_url: String,
+    pub app: Arc<App>,
+    dir: PathBuf,
+}
+
+impl TestHost {
+    /// Writes `manifest` (with `{probe-http}`-style placeholders replaced by guest paths) and
+    /// serves it with the given variable values.
+    pub async fn start(manifest: &str, variables: &[(&str, &str)]) -> TestHost {
+        let manifest = manifest
+            .replace("{probe-http}", &guest("probe-http"))
+            .replace("{probe-redis}", &guest("probe-redis"));
+        let dir = std::env::temp_dir().join(format!("spincart-host-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("spin.toml");
+        std::fs::write(&path, manifest).unwrap();
+        let values: HashMap<String, String> = variables
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let options = HostOptions {
+            provider: Provider::Fixed(values, Box::new(Provider::environment())),
+            pg_pool_size: 4,
+            ..HostOptions::default()
+        };
+        let app = Arc::new(App::load(&path, options).await.expect("the app loads"));
+        let http = Arc::new(HttpTrigger::new(app.clone()).unwrap());
+        let redis = Arc::new(RedisTrigger::new(app.clone()).unwrap());
+        if !redis.is_empty() {
+            tokio::spawn(redis.run());
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(http.serve(listener, std::future::pending()));
+        TestHost { base_url, app, dir }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        reqwest::get(format!("{}{path}", self.base_url)).await.unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> serde_json::Value {
+        let response = reqwest::Client::new()
+            .post(format!("{}{path}", self.base_url))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "POST {path}");
+        response.json().await.unwrap()
+    }
+}
+
+impl Drop for TestHost {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Polls `check` until it returns `Some` or `seconds` pass.
+pub async fn eventually<T, F, Fut>(seconds: u64, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(std::time::Instant::now() < deadline, "condition not met within {seconds}s");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
