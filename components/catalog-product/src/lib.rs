@@ -6,5 +6,8 @@ use spincart_platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {
-    serve(request, &[Endpoint::get(get_product), Endpoint::patch(patch_product)])
+    serve(
+        request,
+        &[Endpoint::get(get_product), Endpoint::patch(patch_product)],
+    )
 }

@@ -7,5 +7,8 @@ use spincart_platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {
-    serve(request, &[Endpoint::get(list_products), Endpoint::post(create_product)])
+    serve(
+        request,
+        &[Endpoint::get(list_products), Endpoint::post(create_product)],
+    )
 }

@@ -5,5 +5,8 @@ use spincart_platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {
-    serve(request, &[Endpoint::post(spincart_platform::identity::login)])
+    serve(
+        request,
+        &[Endpoint::post(spincart_platform::identity::login)],
+    )
 }

@@ -6,5 +6,8 @@ use spincart_platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {
-    serve(request, &[Endpoint::post(spincart_platform::inventory::reserve)])
+    serve(
+        request,
+        &[Endpoint::post(spincart_platform::inventory::reserve)],
+    )
 }

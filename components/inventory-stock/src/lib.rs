@@ -5,5 +5,8 @@ use spincart_platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {
-    serve(request, &[Endpoint::get(spincart_platform::inventory::get_stock)])
+    serve(
+        request,
+        &[Endpoint::get(spincart_platform::inventory::get_stock)],
+    )
 }

@@ -5,6 +5,10 @@ use spincart_platform::events::consume;
 
 #[spin_sdk::redis_component]
 fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
-    consume("catalog-search", &message, spincart_platform::catalog::project_search)?;
+    consume(
+        "catalog-search",
+        &message,
+        spincart_platform::catalog::project_search,
+    )?;
     Ok(())
 }

@@ -91,7 +91,11 @@ pub fn sign(claims: &Claims, secret: &[u8]) -> String {
     let header = URL_SAFE_NO_PAD.encode(HEADER);
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).expect("claims serialize"));
     let signing_input = format!("{header}.{payload}");
-    let signature = URL_SAFE_NO_PAD.encode(mac(secret, signing_input.as_bytes()).finalize().into_bytes());
+    let signature = URL_SAFE_NO_PAD.encode(
+        mac(secret, signing_input.as_bytes())
+            .finalize()
+            .into_bytes(),
+    );
     format!("{signing_input}.{signature}")
 }
 
@@ -108,19 +112,25 @@ pub fn verify(token: &str, secret: &[u8], now: i64) -> Result<Claims, TokenError
     struct Header {
         alg: String,
     }
-    let header_json = URL_SAFE_NO_PAD.decode(header).map_err(|_| TokenError::Malformed)?;
+    let header_json = URL_SAFE_NO_PAD
+        .decode(header)
+        .map_err(|_| TokenError::Malformed)?;
     let parsed: Header = serde_json::from_slice(&header_json).map_err(|_| TokenError::Malformed)?;
     if parsed.alg != "HS256" {
         return Err(TokenError::UnsupportedAlgorithm);
     }
 
-    let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| TokenError::Malformed)?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| TokenError::Malformed)?;
     let signing_input = &token[..header.len() + 1 + payload.len()];
     mac(secret, signing_input.as_bytes())
         .verify_slice(&signature)
         .map_err(|_| TokenError::BadSignature)?;
 
-    let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| TokenError::Malformed)?;
+    let payload = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| TokenError::Malformed)?;
     let claims: Claims = serde_json::from_slice(&payload).map_err(|_| TokenError::Malformed)?;
     if claims.exp <= now {
         return Err(TokenError::Expired);
@@ -203,7 +213,11 @@ mod tests {
     #[test]
     fn garbage_is_malformed() {
         for token in ["", "abc", "a.b", "a.b.c.d", "!!.??.**"] {
-            assert_eq!(verify(token, SECRET, 0), Err(TokenError::Malformed), "{token}");
+            assert_eq!(
+                verify(token, SECRET, 0),
+                Err(TokenError::Malformed),
+                "{token}"
+            );
         }
     }
 
@@ -227,9 +241,18 @@ mod tests {
     #[test]
     fn owners_and_admins_can_access_a_resource_others_cannot() {
         let owner = UserId::new();
-        let customer = Caller { user_id: owner, role: Role::Customer };
-        let stranger = Caller { user_id: UserId::new(), role: Role::Customer };
-        let admin = Caller { user_id: UserId::new(), role: Role::Admin };
+        let customer = Caller {
+            user_id: owner,
+            role: Role::Customer,
+        };
+        let stranger = Caller {
+            user_id: UserId::new(),
+            role: Role::Customer,
+        };
+        let admin = Caller {
+            user_id: UserId::new(),
+            role: Role::Admin,
+        };
         assert!(customer.can_access(owner));
         assert!(!stranger.can_access(owner));
         assert!(admin.can_access(owner));

@@ -98,7 +98,10 @@ impl NewProduct {
         let category = errors.check("category", category(&request.category));
         let price = price(&mut errors, &request.price, &request.currency);
         if !(0..=MAX_STOCK_CHANGE).contains(&request.initial_stock) {
-            errors.push("initial_stock", format!("must be between 0 and {MAX_STOCK_CHANGE}"));
+            errors.push(
+                "initial_stock",
+                format!("must be between 0 and {MAX_STOCK_CHANGE}"),
+            );
         }
         match (sku, name, description, category, price) {
             (Some(sku), Some(name), Some(description), Some(category), Some(price))
@@ -178,7 +181,10 @@ impl ProductPatch {
             && request.price.is_none()
             && request.currency.is_none()
         {
-            errors.push("body", "must change at least one of name, description, category, price");
+            errors.push(
+                "body",
+                "must change at least one of name, description, category, price",
+            );
         }
         errors.finish(|| ProductPatch {
             name,

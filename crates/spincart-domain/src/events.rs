@@ -146,9 +146,8 @@ impl EventEnvelope {
 
     /// The typed `data` of this event.
     pub fn data_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, EnvelopeError> {
-        serde_json::from_value(self.data.clone()).map_err(|e| {
-            EnvelopeError::Malformed(format!("{} data: {e}", self.event_type))
-        })
+        serde_json::from_value(self.data.clone())
+            .map_err(|e| EnvelopeError::Malformed(format!("{} data: {e}", self.event_type)))
     }
 }
 
@@ -263,8 +262,14 @@ mod tests {
 
     #[test]
     fn a_caused_event_keeps_the_correlation_and_points_at_its_cause() {
-        let first = NewEvent::new(EventType::CartCheckoutRequested, "cart", Uuid::new_v4(), 1, &())
-            .into_envelope(Causation::new_chain(Uuid::new_v4()), "t".into());
+        let first = NewEvent::new(
+            EventType::CartCheckoutRequested,
+            "cart",
+            Uuid::new_v4(),
+            1,
+            &(),
+        )
+        .into_envelope(Causation::new_chain(Uuid::new_v4()), "t".into());
         let next = Causation::caused_by(&first);
         assert_eq!(next.correlation_id, first.correlation_id);
         assert_eq!(next.causation_id, Some(first.event_id.as_uuid()));

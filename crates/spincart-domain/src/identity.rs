@@ -77,9 +77,15 @@ impl Registration {
         let email = errors.check("email", Email::parse(&request.email));
         let length = request.password.chars().count();
         if length < PASSWORD_MIN {
-            errors.push("password", format!("must be at least {PASSWORD_MIN} characters"));
+            errors.push(
+                "password",
+                format!("must be at least {PASSWORD_MIN} characters"),
+            );
         } else if length > PASSWORD_MAX {
-            errors.push("password", format!("must be at most {PASSWORD_MAX} characters"));
+            errors.push(
+                "password",
+                format!("must be at most {PASSWORD_MAX} characters"),
+            );
         }
         let full_name = errors.check("full_name", required_text(&request.full_name, 200));
         match (email, full_name) {
@@ -130,12 +136,25 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lower_cased() {
-        assert_eq!(Email::parse("  Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
+        assert_eq!(
+            Email::parse("  Ann@Example.COM ").unwrap().as_str(),
+            "ann@example.com"
+        );
     }
 
     #[test]
     fn malformed_emails_are_refused() {
-        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "ann@@example.com", "ann@.com", "ann@example..com"] {
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "a b@example.com",
+            "ann@@example.com",
+            "ann@.com",
+            "ann@example..com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

@@ -92,7 +92,9 @@ impl Adjustment {
         if request.delta == 0 || request.delta.abs() > MAX_STOCK_CHANGE {
             errors.push(
                 "delta",
-                format!("must be a non-zero number between -{MAX_STOCK_CHANGE} and {MAX_STOCK_CHANGE}"),
+                format!(
+                    "must be a non-zero number between -{MAX_STOCK_CHANGE} and {MAX_STOCK_CHANGE}"
+                ),
             );
         }
         let reason = errors.check("reason", required_text(&request.reason, 200));
@@ -125,7 +127,10 @@ impl ReservationInput {
     pub fn parse(request: ReservationRequest) -> Result<ReservationInput, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if !(1..=MAX_STOCK_CHANGE).contains(&request.quantity) {
-            errors.push("quantity", format!("must be between 1 and {MAX_STOCK_CHANGE}"));
+            errors.push(
+                "quantity",
+                format!("must be between 1 and {MAX_STOCK_CHANGE}"),
+            );
         }
         let reference = errors.check("reference", reference(&request.reference));
         match reference {
@@ -160,7 +165,11 @@ mod tests {
     use super::*;
 
     fn stock(on_hand: i64, locked: i64, reserved: i64) -> StockLevel {
-        StockLevel { on_hand, locked, reserved }
+        StockLevel {
+            on_hand,
+            locked,
+            reserved,
+        }
     }
 
     #[test]
@@ -179,7 +188,10 @@ mod tests {
         assert_eq!(stock(10, 3, 2).adjusted(-5), Ok(5));
         assert_eq!(
             stock(10, 3, 2).adjusted(-6),
-            Err(InventoryError::BelowHeld { on_hand: 10, held: 5 })
+            Err(InventoryError::BelowHeld {
+                on_hand: 10,
+                held: 5
+            })
         );
         assert_eq!(stock(0, 0, 0).adjusted(7), Ok(7));
     }
@@ -195,18 +207,37 @@ mod tests {
 
     #[test]
     fn adjustments_need_a_non_zero_delta_and_a_reason() {
-        let e = Adjustment::parse(AdjustRequest { delta: 0, reason: "x".into() }).unwrap_err();
+        let e = Adjustment::parse(AdjustRequest {
+            delta: 0,
+            reason: "x".into(),
+        })
+        .unwrap_err();
         assert_eq!(e.0[0].field, "delta");
-        let e = Adjustment::parse(AdjustRequest { delta: 5, reason: " ".into() }).unwrap_err();
+        let e = Adjustment::parse(AdjustRequest {
+            delta: 5,
+            reason: " ".into(),
+        })
+        .unwrap_err();
         assert_eq!(e.0[0].field, "reason");
-        assert!(Adjustment::parse(AdjustRequest { delta: -5, reason: "damaged".into() }).is_ok());
+        assert!(Adjustment::parse(AdjustRequest {
+            delta: -5,
+            reason: "damaged".into()
+        })
+        .is_ok());
     }
 
     #[test]
     fn reservations_need_a_positive_quantity_and_a_plain_reference() {
-        let ok = ReservationInput::parse(ReservationRequest { quantity: 2, reference: "order:42".into() });
+        let ok = ReservationInput::parse(ReservationRequest {
+            quantity: 2,
+            reference: "order:42".into(),
+        });
         assert!(ok.is_ok());
-        let e = ReservationInput::parse(ReservationRequest { quantity: 0, reference: "a b".into() }).unwrap_err();
+        let e = ReservationInput::parse(ReservationRequest {
+            quantity: 0,
+            reference: "a b".into(),
+        })
+        .unwrap_err();
         assert_eq!(e.0.len(), 2);
     }
 

@@ -180,12 +180,20 @@ fn cidr_contains(net: IpAddr, bits: u8, ip: IpAddr) -> bool {
     match (net, ip) {
         (IpAddr::V4(n), IpAddr::V4(i)) => {
             let bits = u32::from(bits.min(32));
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
             (u32::from(n) & mask) == (u32::from(i) & mask)
         }
         (IpAddr::V6(n), IpAddr::V6(i)) => {
             let bits = u32::from(bits.min(128));
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
             (u128::from(n) & mask) == (u128::from(i) & mask)
         }
         _ => false,
@@ -278,7 +286,11 @@ mod tests {
 
     #[test]
     fn explicit_ports_wildcards_and_ranges_match() {
-        let h = hosts(&["redis://127.0.0.1:56379", "http://*.example.com:*", "https://api.test:8000..8010"]);
+        let h = hosts(&[
+            "redis://127.0.0.1:56379",
+            "http://*.example.com:*",
+            "https://api.test:8000..8010",
+        ]);
         assert!(h.allows_url("redis://127.0.0.1:56379", "redis"));
         assert!(!h.allows_url("redis://127.0.0.1:6379", "redis"));
         assert!(h.allows_url("http://a.example.com:1234/x", "https"));
@@ -311,6 +323,9 @@ mod tests {
     #[test]
     fn a_connection_string_with_credentials_is_checked_by_host_and_port() {
         let h = hosts(&["postgres://127.0.0.1:55432"]);
-        assert!(h.allows_url("postgres://spincart:secret@127.0.0.1:55432/spincart", "postgres"));
+        assert!(h.allows_url(
+            "postgres://spincart:secret@127.0.0.1:55432/spincart",
+            "postgres"
+        ));
     }
 }

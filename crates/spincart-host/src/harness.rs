@@ -79,12 +79,16 @@ impl TestComponent {
     }
 
     /// Sends an HTTP request through the component's route(s) and collects the response.
-    pub async fn request(&self, request: http::Request<Bytes>) -> anyhow::Result<http::Response<Bytes>> {
+    pub async fn request(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> anyhow::Result<http::Response<Bytes>> {
         let (mut parts, body) = request.into_parts();
         if !parts.headers.contains_key(http::header::HOST) {
-            parts
-                .headers
-                .insert(http::header::HOST, http::HeaderValue::from_static("localhost"));
+            parts.headers.insert(
+                http::header::HOST,
+                http::HeaderValue::from_static("localhost"),
+            );
         }
         let body = Full::new(body).map_err(|never| -> wasmtime_wasi_http::Error { match never {} });
         let request = http::Request::from_parts(parts, body);
@@ -101,7 +105,8 @@ impl TestComponent {
 
     /// `GET path`.
     pub async fn get(&self, path: &str) -> anyhow::Result<http::Response<Bytes>> {
-        self.request(http::Request::get(path).body(Bytes::new())?).await
+        self.request(http::Request::get(path).body(Bytes::new())?)
+            .await
     }
 
     /// Delivers a Redis message to the component, as its trigger would.

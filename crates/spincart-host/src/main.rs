@@ -8,7 +8,11 @@ use spincart_host::runtime::HostOptions;
 use spincart_host::up::{up, UpOptions};
 
 #[derive(Parser)]
-#[command(name = "spincart-host", version, about = "A Spin-compatible local host for spincart (and any Spin app using HTTP, Redis, Postgres and variables)")]
+#[command(
+    name = "spincart-host",
+    version,
+    about = "A Spin-compatible local host for spincart (and any Spin app using HTTP, Redis, Postgres and variables)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -125,7 +125,10 @@ pub struct Component {
 #[serde(untagged, deny_unknown_fields)]
 pub enum ComponentSource {
     Local(String),
-    Remote { url: String, digest: String },
+    Remote {
+        url: String,
+        digest: String,
+    },
     Registry {
         #[serde(default)]
         registry: Option<String>,
@@ -224,7 +227,8 @@ impl AppManifest {
         let _ = raw.spin_manifest_version;
 
         for (name, variable) in &raw.variables {
-            check_lower_snake_id(name).with_context(|| format!("invalid variable name {name:?}"))?;
+            check_lower_snake_id(name)
+                .with_context(|| format!("invalid variable name {name:?}"))?;
             if variable.required == variable.default.is_some() {
                 bail!("variable {name:?}: must be `required` OR have a `default`");
             }
@@ -246,7 +250,8 @@ impl AppManifest {
                 }
                 let component_id = match trigger.component {
                     Some(toml::Value::String(id)) => {
-                        check_kebab_id(&id).with_context(|| format!("invalid component id {id:?}"))?;
+                        check_kebab_id(&id)
+                            .with_context(|| format!("invalid component id {id:?}"))?;
                         id
                     }
                     Some(inline @ toml::Value::Table(_)) => {
@@ -270,8 +275,12 @@ impl AppManifest {
                         components.insert(id.clone(), component);
                         id
                     }
-                    Some(other) => bail!("trigger.{trigger_type}[{index}]: invalid component {other}"),
-                    None => bail!("trigger.{trigger_type}[{index}]: a trigger must name its `component`"),
+                    Some(other) => {
+                        bail!("trigger.{trigger_type}[{index}]: invalid component {other}")
+                    }
+                    None => bail!(
+                        "trigger.{trigger_type}[{index}]: a trigger must name its `component`"
+                    ),
                 };
                 if !components.contains_key(&component_id) {
                     bail!("no such component {component_id:?} (trigger.{trigger_type}[{index}])");
@@ -361,7 +370,10 @@ fn check_component(id: &str, component: &Component) -> anyhow::Result<()> {
         ("sqlite_databases", !component.sqlite_databases.is_empty()),
         ("ai_models", !component.ai_models.is_empty()),
         ("dependencies", !component.dependencies.is_empty()),
-        ("allowed_http_hosts", !component.allowed_http_hosts.is_empty()),
+        (
+            "allowed_http_hosts",
+            !component.allowed_http_hosts.is_empty(),
+        ),
     ];
     for (field, used) in unsupported {
         if used {
@@ -399,7 +411,9 @@ fn check_id(id: &str, delim: char, lower: bool) -> anyhow::Result<()> {
             bail!("{delim:?}-separated words must not be empty");
         };
         if !(first.is_ascii_alphabetic() || (i > 0 && first.is_ascii_digit())) {
-            bail!("{delim:?}-separated words must start with an ASCII letter or digit; got {first:?}");
+            bail!(
+                "{delim:?}-separated words must start with an ASCII letter or digit; got {first:?}"
+            );
         }
         let word_is_uppercase = first.is_ascii_uppercase();
         for ch in chars {
@@ -460,36 +474,57 @@ source = "listener.wasm"
             manifest.redis_default_address.as_deref(),
             Some("redis://localhost:6379")
         );
-        assert_eq!(manifest.components["hello"].variables["db_url"], "{{ db_url }}");
+        assert_eq!(
+            manifest.components["hello"].variables["db_url"],
+            "{{ db_url }}"
+        );
     }
 
     #[test]
     fn errors_on_an_unknown_key_in_a_component() {
-        let text = MINIMAL.replace("source = \"hello.wasm\"", "source = \"hello.wasm\"\nsorce = 1");
+        let text = MINIMAL.replace(
+            "source = \"hello.wasm\"",
+            "source = \"hello.wasm\"\nsorce = 1",
+        );
         let err = format!("{:#}", parse(&text).unwrap_err());
         assert!(err.contains("unknown field `sorce`"), "{err}");
     }
 
     #[test]
     fn errors_on_an_unknown_key_at_the_top_level_and_in_application() {
-        let err = format!("{:#}", parse(&MINIMAL.replace("[application]", "extra = 1\n[application]")).unwrap_err());
+        let err = format!(
+            "{:#}",
+            parse(&MINIMAL.replace("[application]", "extra = 1\n[application]")).unwrap_err()
+        );
         assert!(err.contains("unknown field `extra`"), "{err}");
-        let err = format!("{:#}", parse(&MINIMAL.replace("name = \"app\"", "name = \"app\"\nnmae = 1")).unwrap_err());
+        let err = format!(
+            "{:#}",
+            parse(&MINIMAL.replace("name = \"app\"", "name = \"app\"\nnmae = 1")).unwrap_err()
+        );
         assert!(err.contains("unknown field `nmae`"), "{err}");
     }
 
     #[test]
     fn errors_on_an_unknown_key_in_a_trigger() {
-        let text = MINIMAL.replace("route = \"/hello/...\"", "route = \"/hello/...\"\nmethod = \"GET\"");
+        let text = MINIMAL.replace(
+            "route = \"/hello/...\"",
+            "route = \"/hello/...\"\nmethod = \"GET\"",
+        );
         let err = format!("{:#}", parse(&text).unwrap_err());
         assert!(err.contains("unknown field `method`"), "{err}");
     }
 
     #[test]
     fn errors_on_a_variable_that_is_both_required_and_defaulted() {
-        let text = MINIMAL.replace("required = true, secret", "required = true, default = \"x\", secret");
+        let text = MINIMAL.replace(
+            "required = true, secret",
+            "required = true, default = \"x\", secret",
+        );
         let err = format!("{:#}", parse(&text).unwrap_err());
-        assert!(err.contains("must be `required` OR have a `default`"), "{err}");
+        assert!(
+            err.contains("must be `required` OR have a `default`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -519,7 +554,13 @@ source = "listener.wasm"
 
     #[test]
     fn kebab_ids_follow_spins_rules() {
-        for good in ["a", "cart-add-item", "a-1", "FOO-bar", "on-inventory-reserved"] {
+        for good in [
+            "a",
+            "cart-add-item",
+            "a-1",
+            "FOO-bar",
+            "on-inventory-reserved",
+        ] {
             assert!(check_kebab_id(good).is_ok(), "{good}");
         }
         for bad in ["", "1-2-3", "bad_id", "Foo", "a--b", "a-", "a+b"] {

@@ -107,14 +107,18 @@ async fn apply(
     migrations: &[Migration],
 ) -> anyhow::Result<MigrationReport> {
     let applied: Vec<(i64, String, String)> = client
-        .query("SELECT version, name, checksum FROM public.schema_migrations", &[])
+        .query(
+            "SELECT version, name, checksum FROM public.schema_migrations",
+            &[],
+        )
         .await?
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect();
     let mut report = MigrationReport::default();
     for migration in migrations {
-        if let Some((_, name, checksum)) = applied.iter().find(|(v, _, _)| *v == migration.version) {
+        if let Some((_, name, checksum)) = applied.iter().find(|(v, _, _)| *v == migration.version)
+        {
             if *checksum != migration.checksum {
                 bail!(
                     "migration {:04}_{} was changed after it was applied (as {name}); add a new migration instead of editing a landed one",
@@ -168,7 +172,10 @@ mod tests {
         std::fs::write(dir.join("README.md"), "not a migration").unwrap();
         let migrations = read_migrations(&dir).unwrap();
         assert_eq!(
-            migrations.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
+            migrations
+                .iter()
+                .map(|m| m.name.as_str())
+                .collect::<Vec<_>>(),
             ["first", "second"]
         );
         std::fs::write(dir.join("0002_again.sql"), "SELECT 3;").unwrap();

@@ -254,7 +254,10 @@ mod tests {
         assert_eq!(matched(&r, "/users/admin").unwrap().0, "/users/admin");
         assert_eq!(matched(&r, "/users/7").unwrap().0, "/users/:id");
         assert_eq!(matched(&r, "/users/7/orders").unwrap().0, "/users/:id/...");
-        assert_eq!(matched(&r, "/x/y/z").unwrap(), ("/...".into(), "/x/y/z".into()));
+        assert_eq!(
+            matched(&r, "/x/y/z").unwrap(),
+            ("/...".into(), "/x/y/z".into())
+        );
     }
 
     #[test]

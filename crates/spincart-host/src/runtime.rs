@@ -122,7 +122,9 @@ impl App {
             let pre = linker
                 .instantiate_pre(&component)
                 .map_err(anyhow::Error::from)
-                .with_context(|| format!("component {id:?} imports something this host does not provide"))?;
+                .with_context(|| {
+                    format!("component {id:?} imports something this host does not provide")
+                })?;
             let handler = handler_for(id, pre)?;
             let config = component_config(&manifest, &services.resolver, id)?;
             tracing::debug!(component = %id, elapsed = ?started.elapsed(), "component ready");

@@ -33,7 +33,9 @@ impl Provider {
         match self {
             Provider::Environment { dotenv } => {
                 let key = format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase());
-                std::env::var(&key).ok().or_else(|| dotenv.get(&key).cloned())
+                std::env::var(&key)
+                    .ok()
+                    .or_else(|| dotenv.get(&key).cloned())
             }
             Provider::Fixed(values, next) => values.get(name).cloned().or_else(|| next.get(name)),
         }
@@ -262,14 +264,25 @@ token = "{{ token }}"
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let provider = Provider::Fixed(fixed, Box::new(Provider::Fixed(HashMap::new(), Box::new(Provider::Environment { dotenv: HashMap::new() }))));
+        let provider = Provider::Fixed(
+            fixed,
+            Box::new(Provider::Fixed(
+                HashMap::new(),
+                Box::new(Provider::Environment {
+                    dotenv: HashMap::new(),
+                }),
+            )),
+        );
         Resolver::new(&manifest, provider).unwrap()
     }
 
     #[test]
     fn expands_templates_from_defaults_and_provided_values() {
         let r = resolver(&[("port", "55432")]);
-        assert_eq!(r.get("web", "db_url").unwrap(), "postgres://localhost:55432/db");
+        assert_eq!(
+            r.get("web", "db_url").unwrap(),
+            "postgres://localhost:55432/db"
+        );
     }
 
     #[test]
@@ -289,7 +302,9 @@ token = "{{ token }}"
         let r = resolver(&[]);
         assert_eq!(
             r.get("web", "nope"),
-            Err(VariableError::Undefined("no variable for \"web\".\"nope\"".into()))
+            Err(VariableError::Undefined(
+                "no variable for \"web\".\"nope\"".into()
+            ))
         );
     }
 
@@ -306,7 +321,9 @@ token = "{{ token }}"
         );
         assert_eq!(
             r.get("web", "1a"),
-            Err(VariableError::InvalidName("\"1a\": must start with a lowercase ASCII letter".into()))
+            Err(VariableError::InvalidName(
+                "\"1a\": must start with a lowercase ASCII letter".into()
+            ))
         );
         for bad in ["x_", "a__b", "x-y", "_x"] {
             assert!(validate_key(bad).is_err(), "{bad}");
@@ -338,6 +355,9 @@ x = "{{ nope }}"
         )
         .unwrap();
         let err = Resolver::new(&manifest, Provider::environment()).unwrap_err();
-        assert!(err.to_string().contains("unknown variable \"nope\""), "{err}");
+        assert!(
+            err.to_string().contains("unknown variable \"nope\""),
+            "{err}"
+        );
     }
 }

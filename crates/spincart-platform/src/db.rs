@@ -7,7 +7,7 @@
 //! Timestamps are stored as `timestamptz` and read through the SQL function `rfc3339(ts)`
 //! (text), because Spin cannot decode `timestamptz` columns.
 
-use spin_sdk::pg4::{self, Decode, DbValue, ParameterValue};
+use spin_sdk::pg4::{self, DbValue, Decode, ParameterValue};
 
 pub use spin_sdk::pg4::ParameterValue as Param;
 
@@ -18,7 +18,11 @@ pub enum DbError {
     #[error("postgres: {0}")]
     Postgres(String),
     #[error("postgres {code}: {message}")]
-    Sql { code: String, message: String, constraint: Option<String> },
+    Sql {
+        code: String,
+        message: String,
+        constraint: Option<String>,
+    },
     #[error("decoding column {column}: {message}")]
     Decode { column: usize, message: String },
     #[error("expected one row, got none")]
@@ -37,9 +41,11 @@ impl DbError {
     /// Whether this is a unique violation (of `constraint`, when given).
     pub fn is_unique_violation(&self, constraint: Option<&str>) -> bool {
         match self {
-            DbError::Sql { code, constraint: c, .. } if code == "23505" => {
-                constraint.is_none() || c.as_deref() == constraint
-            }
+            DbError::Sql {
+                code,
+                constraint: c,
+                ..
+            } if code == "23505" => constraint.is_none() || c.as_deref() == constraint,
             _ => false,
         }
     }

@@ -105,7 +105,10 @@ pub fn publish_envelopes(envelopes: &[EventEnvelope]) -> Vec<uuid::Uuid> {
     {
         Ok(connection) => connection,
         Err(e) => {
-            eprintln!("cannot publish {} events now (the sweep will): {e}", envelopes.len());
+            eprintln!(
+                "cannot publish {} events now (the sweep will): {e}",
+                envelopes.len()
+            );
             return Vec::new();
         }
     };
@@ -113,7 +116,10 @@ pub fn publish_envelopes(envelopes: &[EventEnvelope]) -> Vec<uuid::Uuid> {
     for envelope in envelopes {
         match connection.publish(&envelope.event_type, &envelope.to_json()) {
             Ok(()) => published.push(envelope.event_id.as_uuid()),
-            Err(e) => eprintln!("publishing {} {} failed: {e:?}", envelope.event_type, envelope.event_id),
+            Err(e) => eprintln!(
+                "publishing {} {} failed: {e:?}",
+                envelope.event_type, envelope.event_id
+            ),
         }
     }
     published
@@ -208,11 +214,19 @@ pub fn consume(
         Ok(false) => Ok(Consumed::Duplicate),
         Err(HandlerError::Permanent(reason)) => {
             dead_letter(&db, consumer, Some(&envelope), None, payload, &reason, 1)?;
-            anyhow::bail!("{consumer}: {} {} dead-lettered: {reason}", envelope.event_type, envelope.event_id)
+            anyhow::bail!(
+                "{consumer}: {} {} dead-lettered: {reason}",
+                envelope.event_type,
+                envelope.event_id
+            )
         }
         Err(HandlerError::Transient(reason)) => {
             let outcome = record_failure(&db, consumer, &envelope, payload, &reason)?;
-            anyhow::bail!("{consumer}: {} {} failed ({outcome}): {reason}", envelope.event_type, envelope.event_id)
+            anyhow::bail!(
+                "{consumer}: {} {} failed ({outcome}): {reason}",
+                envelope.event_type,
+                envelope.event_id
+            )
         }
     }
 }
@@ -248,13 +262,23 @@ fn record_failure(
     let attempts: i32 = row.get(0)?;
     if attempts >= max_attempts {
         db.transaction(|tx| {
-            dead_letter(tx, consumer, Some(envelope), None, payload, reason, attempts)?;
+            dead_letter(
+                tx,
+                consumer,
+                Some(envelope),
+                None,
+                payload,
+                reason,
+                attempts,
+            )?;
             tx.execute(
                 "DELETE FROM messaging.failed_deliveries WHERE consumer = $1 AND event_id = $2",
                 &[db::text(consumer), db::uuid(envelope.event_id)],
             )
         })?;
-        Ok(format!("attempt {attempts} of {max_attempts}, dead-lettered"))
+        Ok(format!(
+            "attempt {attempts} of {max_attempts}, dead-lettered"
+        ))
     } else {
         Ok(format!("attempt {attempts} of {max_attempts}, will retry"))
     }

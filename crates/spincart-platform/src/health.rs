@@ -34,7 +34,13 @@ fn check_redis() -> Result<(), String> {
     let url = crate::config::require("redis_url").map_err(|e| e.to_string())?;
     let connection = redis::Connection::open(&url).map_err(|e| format!("{e:?}"))?;
     match connection.execute("PING", &[]) {
-        Ok(results) if results.iter().any(|r| matches!(r, redis::RedisResult::Status(s) if s == "PONG")) => Ok(()),
+        Ok(results)
+            if results
+                .iter()
+                .any(|r| matches!(r, redis::RedisResult::Status(s) if s == "PONG")) =>
+        {
+            Ok(())
+        }
         Ok(other) => Err(format!("unexpected answer {other:?}")),
         Err(e) => Err(format!("{e:?}")),
     }

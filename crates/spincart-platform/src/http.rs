@@ -98,7 +98,11 @@ impl ApiError {
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         Self {
             cause: Some(cause.to_string()),
-            ..Self::new(503, "service_unavailable", "A dependency is unavailable; try again shortly.")
+            ..Self::new(
+                503,
+                "service_unavailable",
+                "A dependency is unavailable; try again shortly.",
+            )
         }
     }
 
@@ -200,10 +204,13 @@ impl Reply {
     }
 }
 
+/// A request handler: the request in, a reply or an error out.
+type Handler<'h> = Box<dyn Fn(&Ctx) -> Result<Reply, ApiError> + 'h>;
+
 /// One method of a component's route and its handler.
 pub struct Endpoint<'h> {
     method: Method,
-    handler: Box<dyn Fn(&Ctx) -> Result<Reply, ApiError> + 'h>,
+    handler: Handler<'h>,
 }
 
 impl<'h> Endpoint<'h> {
@@ -366,9 +373,7 @@ impl Ctx {
                 .trim_matches('"')
                 .parse()
                 .map(Some)
-                .map_err(|_| {
-                    ApiError::invalid_field("If-Match", "must be a version, e.g. \"3\"")
-                }),
+                .map_err(|_| ApiError::invalid_field("If-Match", "must be a version, e.g. \"3\"")),
         }
     }
 
@@ -395,7 +400,9 @@ impl Ctx {
                 }
             },
         };
-        errors.finish(|| Page { page, limit }).map_err(ApiError::from)
+        errors
+            .finish(|| Page { page, limit })
+            .map_err(ApiError::from)
     }
 }
 
@@ -450,15 +457,27 @@ fn json_field_error(path: &str, error: &serde_json::Error) -> FieldError {
     if let Some(rest) = text.strip_prefix("unknown field `") {
         // The path already ends with the unknown field's name.
         let name = rest.split('`').next().unwrap_or(rest);
-        let field = if path == "." { name.to_owned() } else { path.to_owned() };
+        let field = if path == "." {
+            name.to_owned()
+        } else {
+            path.to_owned()
+        };
         return FieldError::new(field, "is not a known field");
     }
     if let Some(rest) = text.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or(rest);
-        let field = if path == "." { name.to_owned() } else { format!("{path}.{name}") };
+        let field = if path == "." {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        };
         return FieldError::new(field, "is required");
     }
-    let field = if path == "." { "body".to_owned() } else { path.to_owned() };
+    let field = if path == "." {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    };
     let message = match error.classify() {
         serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
             "must be valid JSON".to_owned()

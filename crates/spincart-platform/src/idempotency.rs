@@ -14,7 +14,10 @@ use crate::db::{self, Db};
 use crate::http::{ApiError, Ctx, Reply};
 
 /// Runs `handler` under the request's idempotency key, if it has one.
-pub fn run(ctx: &Ctx, handler: impl FnOnce() -> Result<Reply, ApiError>) -> Result<Reply, ApiError> {
+pub fn run(
+    ctx: &Ctx,
+    handler: impl FnOnce() -> Result<Reply, ApiError>,
+) -> Result<Reply, ApiError> {
     let Some(key) = ctx.header("idempotency-key").map(str::to_owned) else {
         return handler();
     };
@@ -104,7 +107,9 @@ fn claim(db: &Db, scope: &str, key: &str, fingerprint: &str) -> Result<Claim, Ap
             headers,
             body: row.get(4)?,
         };
-        reply.headers.push(("idempotent-replayed".into(), "true".into()));
+        reply
+            .headers
+            .push(("idempotent-replayed".into(), "true".into()));
         return Ok(Claim::Replay(reply));
     }
     let stale: bool = row.get(5)?;

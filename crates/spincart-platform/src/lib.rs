@@ -29,6 +29,6 @@ pub mod db;
 pub mod events;
 pub mod health;
 pub mod http;
-pub mod identity;
 pub mod idempotency;
+pub mod identity;
 pub mod inventory;

@@ -23,7 +23,10 @@ fn other(e: impl std::fmt::Display) -> v2::Error {
 }
 
 impl HostState {
-    fn redis(&mut self, this: &Resource<v2::Connection>) -> Result<&mut MultiplexedConnection, v2::Error> {
+    fn redis(
+        &mut self,
+        this: &Resource<v2::Connection>,
+    ) -> Result<&mut MultiplexedConnection, v2::Error> {
         self.redis
             .open
             .get_mut(&this.rep())
@@ -227,13 +230,22 @@ impl FromRedisValue for RedisResults {
                 }
                 Value::Double(v) => out.push(v2::RedisResult::Binary(v.to_string().into_bytes())),
                 Value::Boolean(v) => out.push(v2::RedisResult::Int64(i64::from(*v))),
-                Value::BigNumber(v) => out.push(v2::RedisResult::Binary(v.to_string().into_bytes())),
+                Value::BigNumber(v) => {
+                    out.push(v2::RedisResult::Binary(v.to_string().into_bytes()))
+                }
                 Value::Map(_) => return unsupported("Redis Map type"),
                 Value::Attribute { .. } => return unsupported("Redis Attribute type"),
-                Value::VerbatimString { .. } => return unsupported("Redis string with format attribute"),
+                Value::VerbatimString { .. } => {
+                    return unsupported("Redis string with format attribute")
+                }
                 Value::Push { .. } => return unsupported("Redis Pub/Sub types"),
                 Value::ServerError(e) => {
-                    return Err((redis::ErrorKind::ResponseError, "Server error", format!("{e:?}")).into())
+                    return Err((
+                        redis::ErrorKind::ResponseError,
+                        "Server error",
+                        format!("{e:?}"),
+                    )
+                        .into())
                 }
             }
             Ok(())

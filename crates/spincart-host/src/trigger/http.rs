@@ -53,9 +53,15 @@ impl HttpTrigger {
         }
         let (router, duplicates) = Router::build(routes);
         if !duplicates.is_empty() {
-            tracing::error!("The following component routes are duplicates and will never be used:");
+            tracing::error!(
+                "The following component routes are duplicates and will never be used:"
+            );
             for (replaced, effective) in duplicates {
-                tracing::error!("  {}: {} (duplicate of {effective})", replaced.component, replaced.raw);
+                tracing::error!(
+                    "  {}: {} (duplicate of {effective})",
+                    replaced.component,
+                    replaced.raw
+                );
             }
         }
         Ok(HttpTrigger { app, router })
@@ -113,7 +119,8 @@ impl HttpTrigger {
                         "name": self.app.manifest.application.name,
                         "version": self.app.manifest.application.version,
                     });
-                    let mut response = text_response(StatusCode::OK, &serde_json::to_string_pretty(&info)?);
+                    let mut response =
+                        text_response(StatusCode::OK, &serde_json::to_string_pretty(&info)?);
                     response.headers_mut().insert(
                         http::header::CONTENT_TYPE,
                         HeaderValue::from_static("application/json"),
@@ -165,7 +172,10 @@ impl HttpTrigger {
 
         let mut store = self.app.new_store(component);
         let (sender, receiver) = tokio::sync::oneshot::channel();
-        let incoming = store.data_mut().http().new_incoming_request(Scheme::Http, request)?;
+        let incoming = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, request)?;
         let outparam = store.data_mut().http().new_response_outparam(sender)?;
         let proxy_pre = proxy_pre.clone();
         let task = tokio::spawn(async move {
@@ -187,9 +197,13 @@ impl HttpTrigger {
                 });
                 Ok(response)
             }
-            Ok(Err(error_code)) => anyhow::bail!("guest failed to produce a response: {error_code:?}"),
+            Ok(Err(error_code)) => {
+                anyhow::bail!("guest failed to produce a response: {error_code:?}")
+            }
             Err(_) => match task.await {
-                Ok(Ok(())) => anyhow::bail!("guest failed to produce a response prior to returning"),
+                Ok(Ok(())) => {
+                    anyhow::bail!("guest failed to produce a response prior to returning")
+                }
                 Ok(Err(e)) => Err(e),
                 Err(e) => Err(e.into()),
             },
@@ -218,11 +232,17 @@ fn with_spin_headers<B>(
     let route = route_match.route;
     let mut added: Vec<(String, String)> = vec![
         ("spin-path-info".into(), route_match.path_info.clone()),
-        ("spin-full-url".into(), format!("{scheme}://{host}{path_and_query}")),
+        (
+            "spin-full-url".into(),
+            format!("{scheme}://{host}{path_and_query}"),
+        ),
         ("spin-matched-route".into(), route.based.clone()),
         ("spin-base-path".into(), "/".into()),
         ("spin-raw-component-route".into(), route.raw.clone()),
-        ("spin-component-route".into(), route.component_route().to_owned()),
+        (
+            "spin-component-route".into(),
+            route.component_route().to_owned(),
+        ),
         ("spin-client-addr".into(), client_addr.to_string()),
     ];
     for (name, value) in &route_match.params {

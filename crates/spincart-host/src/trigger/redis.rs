@@ -48,7 +48,10 @@ impl RedisTrigger {
                 })?,
             };
             let channel = resolver.resolve_text(&trigger.channel).with_context(|| {
-                format!("failed to resolve redis trigger channel {:?} for component {}", trigger.channel, trigger.component)
+                format!(
+                    "failed to resolve redis trigger channel {:?} for component {}",
+                    trigger.channel, trigger.component
+                )
             })?;
             let component = app.component(&trigger.component)?;
             if !matches!(component.handler, Handler::Redis(_)) {
@@ -98,7 +101,9 @@ impl RedisTrigger {
                     backoff = FIRST_BACKOFF;
                 }
                 Err(e) => {
-                    tracing::warn!("Redis trigger cannot subscribe on {addr}: {e:#}; retrying in {backoff:?}");
+                    tracing::warn!(
+                        "Redis trigger cannot subscribe on {addr}: {e:#}; retrying in {backoff:?}"
+                    );
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }

@@ -50,7 +50,10 @@ async fn adds_the_headers_spin_adds() {
     let host = TestHost::start(ROUTES, &[]).await;
     let echo = host.get_json("/static/css/site.css?v=1").await;
     let authority = host.base_url.trim_start_matches("http://");
-    assert_eq!(header(&echo, "spin-full-url"), [format!("http://{authority}/static/css/site.css?v=1")]);
+    assert_eq!(
+        header(&echo, "spin-full-url"),
+        [format!("http://{authority}/static/css/site.css?v=1")]
+    );
     assert_eq!(header(&echo, "spin-path-info"), ["/css/site.css"]);
     assert_eq!(header(&echo, "spin-matched-route"), ["/static/..."]);
     assert_eq!(header(&echo, "spin-raw-component-route"), ["/static/..."]);

@@ -24,7 +24,10 @@ allowed_outbound_hosts = [{allowed}]
 async fn denies_postgres_to_a_component_without_the_host() {
     let host = TestHost::start(&manifest(""), &[]).await;
     let result = host
-        .post_json("/pg", &serde_json::json!({ "address": pg_url(), "steps": [] }))
+        .post_json(
+            "/pg",
+            &serde_json::json!({ "address": pg_url(), "steps": [] }),
+        )
         .await;
     let expected = format!(
         "Error::ConnectionFailed(\"address postgres://{} is not permitted\")",
@@ -36,7 +39,9 @@ async fn denies_postgres_to_a_component_without_the_host() {
 #[tokio::test]
 async fn denies_redis_to_a_component_without_the_host() {
     let host = TestHost::start(&manifest(r#""postgres://*:*""#), &[]).await;
-    let result = host.get_json(&format!("/redis?address={}", redis_url())).await;
+    let result = host
+        .get_json(&format!("/redis?address={}", redis_url()))
+        .await;
     assert_eq!(result["open_error"], "Error::InvalidAddress");
 }
 
@@ -44,7 +49,13 @@ async fn denies_redis_to_a_component_without_the_host() {
 async fn denies_http_to_a_component_without_the_host() {
     let host = TestHost::start(&manifest(""), &[]).await;
     let result = host.get_json("/http?url=http://127.0.0.1:9/").await;
-    assert!(result["err"].as_str().unwrap().contains("HttpRequestDenied"), "{result}");
+    assert!(
+        result["err"]
+            .as_str()
+            .unwrap()
+            .contains("HttpRequestDenied"),
+        "{result}"
+    );
 }
 
 #[tokio::test]

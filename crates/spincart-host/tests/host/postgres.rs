@@ -55,12 +55,27 @@ async fn maps_postgres_types_as_spin_does() {
     assert_eq!(
         columns,
         [
-            "DbDataType::Boolean", "DbDataType::Int16", "DbDataType::Int32", "DbDataType::Int64",
-            "DbDataType::Floating32", "DbDataType::Floating64", "DbDataType::Str", "DbDataType::Str",
-            "DbDataType::Str", "DbDataType::Binary", "DbDataType::Date", "DbDataType::Time",
-            "DbDataType::Datetime", "DbDataType::Uuid", "DbDataType::Jsonb", "DbDataType::Decimal",
-            "DbDataType::ArrayInt32", "DbDataType::ArrayStr", "DbDataType::Interval",
-            "DbDataType::Int32", "DbDataType::Other(\"json\")",
+            "DbDataType::Boolean",
+            "DbDataType::Int16",
+            "DbDataType::Int32",
+            "DbDataType::Int64",
+            "DbDataType::Floating32",
+            "DbDataType::Floating64",
+            "DbDataType::Str",
+            "DbDataType::Str",
+            "DbDataType::Str",
+            "DbDataType::Binary",
+            "DbDataType::Date",
+            "DbDataType::Time",
+            "DbDataType::Datetime",
+            "DbDataType::Uuid",
+            "DbDataType::Jsonb",
+            "DbDataType::Decimal",
+            "DbDataType::ArrayInt32",
+            "DbDataType::ArrayStr",
+            "DbDataType::Interval",
+            "DbDataType::Int32",
+            "DbDataType::Other(\"json\")",
         ]
     );
     let values: Vec<&str> = results[0]["rows"][0]
@@ -72,14 +87,24 @@ async fn maps_postgres_types_as_spin_does() {
     assert_eq!(
         values,
         [
-            "DbValue::Boolean(true)", "DbValue::Int16(1)", "DbValue::Int32(2)", "DbValue::Int64(3)",
-            "DbValue::Floating32(1.5)", "DbValue::Floating64(2.5)", "DbValue::Str(\"txt\")",
-            "DbValue::Str(\"vc\")", "DbValue::Str(\"b\")", "DbValue::Binary([1, 2])",
-            "DbValue::Date((2026, 1, 2))", "DbValue::Time((3, 4, 5, 0))",
+            "DbValue::Boolean(true)",
+            "DbValue::Int16(1)",
+            "DbValue::Int32(2)",
+            "DbValue::Int64(3)",
+            "DbValue::Floating32(1.5)",
+            "DbValue::Floating64(2.5)",
+            "DbValue::Str(\"txt\")",
+            "DbValue::Str(\"vc\")",
+            "DbValue::Str(\"b\")",
+            "DbValue::Binary([1, 2])",
+            "DbValue::Date((2026, 1, 2))",
+            "DbValue::Time((3, 4, 5, 0))",
             "DbValue::Datetime((2026, 1, 2, 3, 4, 5, 500000000))",
             "DbValue::Uuid(\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\")",
-            "DbValue::Jsonb([123, 34, 97, 34, 58, 49, 125])", "DbValue::Decimal(\"1.50\")",
-            "DbValue::ArrayInt32([Some(1), None])", "DbValue::ArrayStr([Some(\"x\")])",
+            "DbValue::Jsonb([123, 34, 97, 34, 58, 49, 125])",
+            "DbValue::Decimal(\"1.50\")",
+            "DbValue::ArrayInt32([Some(1), None])",
+            "DbValue::ArrayStr([Some(\"x\")])",
             "DbValue::Interval(Interval { micros: 7200000000, days: 1, months: 0 })",
             "DbValue::DbNull",
             "DbValue::Unsupported([123, 34, 97, 34, 58, 49, 125])",
@@ -96,12 +121,18 @@ async fn fails_to_read_a_timestamptz_column_as_spin_4_does() {
     )
     .await;
     let error = results[0]["err"].as_str().unwrap();
-    assert!(error.starts_with("Error::QueryFailed(QueryError::Text("), "{error}");
+    assert!(
+        error.starts_with("Error::QueryFailed(QueryError::Text("),
+        "{error}"
+    );
     assert!(
         error.contains("cannot convert between the Rust type `core::option::Option<chrono::naive::datetime::NaiveDateTime>` and the Postgres type `timestamptz`"),
         "{error}"
     );
-    assert!(results[1]["rows"][0][0].as_str().unwrap().starts_with("DbValue::Datetime("));
+    assert!(results[1]["rows"][0][0]
+        .as_str()
+        .unwrap()
+        .starts_with("DbValue::Datetime("));
 }
 
 #[tokio::test]
@@ -126,7 +157,11 @@ async fn checks_parameter_types_strictly_as_spin_does() {
     )
     .await;
     assert_eq!(results[0]["rows"][0][0], "DbValue::Int64(42)");
-    assert!(results[1]["err"].as_str().unwrap().contains("WrongType"), "{}", results[1]);
+    assert!(
+        results[1]["err"].as_str().unwrap().contains("WrongType"),
+        "{}",
+        results[1]
+    );
     assert_eq!(results[2]["rows"][0][0], "DbValue::Boolean(true)");
 }
 
@@ -176,7 +211,10 @@ async fn rolls_back_a_transaction_left_open_when_the_instance_ends() {
             ]),
         )
         .await;
-        assert!(results.iter().all(|r| r.get("err").is_none()), "{results:?}");
+        assert!(
+            results.iter().all(|r| r.get("err").is_none()),
+            "{results:?}"
+        );
     }
     let results = run(
         &host,

@@ -56,7 +56,11 @@ async fn gives_components_spins_redis_operations() {
     let url = redis_url();
     let host = TestHost::start(
         &manifest("unused-channel"),
-        &[("redis_url", &url), ("redis_host", &host_port(&url)), ("list_key", "unused")],
+        &[
+            ("redis_url", &url),
+            ("redis_host", &host_port(&url)),
+            ("list_key", "unused"),
+        ],
     )
     .await;
     let result = host.get_json(&format!("/redis?address={url}")).await;
@@ -73,7 +77,11 @@ async fn delivers_each_message_and_keeps_going_after_a_failing_handler() {
     let key = format!("probe:{channel}");
     let _host = TestHost::start(
         &manifest(&channel),
-        &[("redis_url", &url), ("redis_host", &host_port(&url)), ("list_key", &key)],
+        &[
+            ("redis_url", &url),
+            ("redis_host", &host_port(&url)),
+            ("list_key", &key),
+        ],
     )
     .await;
     let mut c = connection(&url).await;
@@ -101,7 +109,16 @@ struct PrivateRedis {
 impl PrivateRedis {
     fn start_on(port: u16) -> PrivateRedis {
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server is installed (scripts/services.sh installs it)");
@@ -126,14 +143,22 @@ impl Drop for PrivateRedis {
 
 #[tokio::test]
 async fn resubscribes_after_redis_restarts() {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let redis = PrivateRedis::start_on(port);
     let url = redis.url();
     let channel = "restart-test";
     let key = "probe:restart";
     let _host = TestHost::start(
         &manifest(channel),
-        &[("redis_url", &url), ("redis_host", &host_port(&url)), ("list_key", key)],
+        &[
+            ("redis_url", &url),
+            ("redis_host", &host_port(&url)),
+            ("list_key", key),
+        ],
     )
     .await;
     let publish_until_heard = |message: &'static str| {

@@ -76,7 +76,9 @@ impl TestHost {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        reqwest::get(format!("{}{path}", self.base_url)).await.unwrap()
+        reqwest::get(format!("{}{path}", self.base_url))
+            .await
+            .unwrap()
     }
 
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
@@ -114,7 +116,10 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(std::time::Instant::now() < deadline, "condition not met within {seconds}s");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "condition not met within {seconds}s"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }

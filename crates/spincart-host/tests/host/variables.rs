@@ -32,16 +32,25 @@ async fn expands_templates_from_defaults_and_provided_values() {
 async fn a_required_variable_without_a_value_is_a_provider_error() {
     let host = TestHost::start(MANIFEST, &[]).await;
     let value = host.get_json("/var?name=token").await;
-    assert_eq!(value["err"], "Error::Provider(\"no provider resolved required variable \\\"token\\\"\")");
+    assert_eq!(
+        value["err"],
+        "Error::Provider(\"no provider resolved required variable \\\"token\\\"\")"
+    );
 }
 
 #[tokio::test]
 async fn undeclared_and_invalid_names_get_spins_errors() {
     let host = TestHost::start(MANIFEST, &[("token", "t")]).await;
     let undeclared = host.get_json("/var?name=greeting").await;
-    assert_eq!(undeclared["err"], "Error::Undefined(\"no variable for \\\"probe\\\".\\\"greeting\\\"\")");
+    assert_eq!(
+        undeclared["err"],
+        "Error::Undefined(\"no variable for \\\"probe\\\".\\\"greeting\\\"\")"
+    );
     let invalid = host.get_json("/var?name=Bad").await;
-    assert!(invalid["err"].as_str().unwrap().starts_with("Error::InvalidName("));
+    assert!(invalid["err"]
+        .as_str()
+        .unwrap()
+        .starts_with("Error::InvalidName("));
     assert_eq!(host.get_json("/var?name=token").await["ok"], "t");
 }
 
@@ -49,5 +58,8 @@ async fn undeclared_and_invalid_names_get_spins_errors() {
 async fn gives_the_component_its_environment() {
     let host = TestHost::start(MANIFEST, &[]).await;
     assert_eq!(host.get_json("/env?name=MODE").await["value"], "test");
-    assert_eq!(host.get_json("/env?name=HOME").await["value"], serde_json::Value::Null);
+    assert_eq!(
+        host.get_json("/env?name=HOME").await["value"],
+        serde_json::Value::Null
+    );
 }

@@ -28,7 +28,10 @@ pub fn create_product(ctx: &Ctx) -> Result<Reply, ApiError> {
         if !queries::insert_product(tx, id, &product)? {
             return Err(ApiError::conflict(
                 "sku_taken",
-                format!("A product with SKU {} already exists.", product.sku.as_str()),
+                format!(
+                    "A product with SKU {} already exists.",
+                    product.sku.as_str()
+                ),
             ));
         }
         inventory::queries::initialize_stock(tx, id, product.initial_stock)?;
@@ -47,7 +50,8 @@ pub fn create_product(ctx: &Ctx) -> Result<Reply, ApiError> {
         Ok(())
     })?;
     outbox.publish(&db);
-    let view = queries::find(&db, id)?.ok_or_else(|| ApiError::internal("created product vanished"))?;
+    let view =
+        queries::find(&db, id)?.ok_or_else(|| ApiError::internal("created product vanished"))?;
     Ok(Reply::created(&view).header("location", format!("/api/v1/products/{id}")))
 }
 
@@ -73,7 +77,10 @@ pub fn list_products(ctx: &Ctx) -> Result<Reply, ApiError> {
             .filter(|q| !q.is_empty()),
     };
     if filter.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
-        return Err(ApiError::invalid_field("q", "must be at most 200 characters"));
+        return Err(ApiError::invalid_field(
+            "q",
+            "must be at most 200 characters",
+        ));
     }
     let db = Db::connect()?;
     let (items, total) = queries::search(&db, &filter, page.limit, page.offset())?;
@@ -136,10 +143,19 @@ struct ProductEventData {
 
 /// Consumer of `catalog.product_created` / `catalog.product_updated`: keeps the search
 /// projection up to date (late, older snapshots are ignored by version).
-pub fn project_search(db: &Db, event: &EventEnvelope, _outbox: &mut Outbox) -> Result<(), HandlerError> {
+pub fn project_search(
+    db: &Db,
+    event: &EventEnvelope,
+    _outbox: &mut Outbox,
+) -> Result<(), HandlerError> {
     match event.known_type() {
         Some(EventType::ProductCreated | EventType::ProductUpdated) => {}
-        _ => return Err(HandlerError::Permanent(format!("unexpected event {}", event.event_type))),
+        _ => {
+            return Err(HandlerError::Permanent(format!(
+                "unexpected event {}",
+                event.event_type
+            )))
+        }
     }
     let data: ProductEventData = event.data_as()?;
     let price_minor = parse_decimal_amount(&data.product.price)

@@ -175,12 +175,19 @@ pub struct Search {
 }
 
 /// A page of the search projection, newest first, and the total number of matches.
-pub fn search(db: &Db, filter: &Search, limit: i64, offset: i64) -> Result<(Vec<ProductView>, i64), DbError> {
+pub fn search(
+    db: &Db,
+    filter: &Search,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ProductView>, i64), DbError> {
     let category = filter.category.clone().unwrap_or_default();
     let q = filter.q.clone().unwrap_or_default();
     let like = format!(
         "%{}%",
-        q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
     );
     let conditions = "($1 = '' OR p.category = $1)
           AND ($2 = '' OR p.document @@ websearch_to_tsquery('simple', $2)

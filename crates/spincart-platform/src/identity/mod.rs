@@ -85,7 +85,10 @@ pub fn login(ctx: &Ctx) -> Result<Reply, ApiError> {
     let Some(user) = user.filter(|_| verified) else {
         return Err(invalid());
     };
-    let role = Role::for_email(&user.email, &config::require("admin_emails").unwrap_or_default());
+    let role = Role::for_email(
+        &user.email,
+        &config::require("admin_emails").unwrap_or_default(),
+    );
     let ttl: i64 = config::parse("token_ttl_seconds").unwrap_or(3600);
     let now = chrono::Utc::now();
     let claims = Claims {
@@ -113,7 +116,10 @@ pub fn me(ctx: &Ctx) -> Result<Reply, ApiError> {
     // A valid token for a user that no longer exists is as good as no token.
     let user = queries::find_by_id(&db, caller.user_id)?
         .ok_or_else(|| ApiError::unauthorized("Unknown user."))?;
-    let role = Role::for_email(&user.email, &config::require("admin_emails").unwrap_or_default());
+    let role = Role::for_email(
+        &user.email,
+        &config::require("admin_emails").unwrap_or_default(),
+    );
     Ok(Reply::ok(&serde_json::json!({
         "id": user.id,
         "email": user.email,

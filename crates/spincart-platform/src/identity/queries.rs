@@ -23,7 +23,12 @@ pub fn insert_user(
 ) -> Result<bool, DbError> {
     match db.execute(
         "INSERT INTO users.users (id, email, password_hash, full_name) VALUES ($1, $2, $3, $4)",
-        &[db::uuid(id), db::text(email.as_str()), db::text(password_hash), db::text(full_name)],
+        &[
+            db::uuid(id),
+            db::text(email.as_str()),
+            db::text(password_hash),
+            db::text(full_name),
+        ],
     ) {
         Ok(_) => Ok(true),
         Err(e) if e.is_unique_violation(Some("users_email_unique")) => Ok(false),

@@ -29,7 +29,9 @@ pub fn stock_error(e: DbError) -> ApiError {
             return insufficient(available);
         }
         if let Some(rest) = message.strip_prefix("below_held:") {
-            let mut parts = rest.split(':').map(|p| p.trim().parse::<i64>().unwrap_or(0));
+            let mut parts = rest
+                .split(':')
+                .map(|p| p.trim().parse::<i64>().unwrap_or(0));
             let (on_hand, held) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
             let error = InventoryError::BelowHeld { on_hand, held };
             return ApiError::conflict("stock_held", error.to_string())
@@ -145,7 +147,10 @@ pub fn reserve(ctx: &Ctx) -> Result<Reply, ApiError> {
     if quantity != input.quantity {
         return Err(ApiError::conflict(
             "reservation_mismatch",
-            format!("Reference {} already reserves {quantity} units of this product.", input.reference),
+            format!(
+                "Reference {} already reserves {quantity} units of this product.",
+                input.reference
+            ),
         ));
     }
     let body = serde_json::json!({

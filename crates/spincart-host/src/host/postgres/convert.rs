@@ -138,11 +138,9 @@ fn convert_entry(row: &Row, index: usize) -> anyhow::Result<DbValue> {
         }),
         Type::INT4_ARRAY => db_value(row, index, DbValue::ArrayInt32),
         Type::INT8_ARRAY => db_value(row, index, DbValue::ArrayInt64),
-        Type::NUMERIC_ARRAY => {
-            db_value(row, index, |v: Vec<Option<rust_decimal::Decimal>>| {
-                DbValue::ArrayDecimal(v.iter().map(|d| d.map(|d| d.to_string())).collect())
-            })
-        }
+        Type::NUMERIC_ARRAY => db_value(row, index, |v: Vec<Option<rust_decimal::Decimal>>| {
+            DbValue::ArrayDecimal(v.iter().map(|d| d.map(|d| d.to_string())).collect())
+        }),
         Type::TEXT_ARRAY | Type::VARCHAR_ARRAY | Type::BPCHAR_ARRAY => {
             db_value(row, index, DbValue::ArrayStr)
         }
@@ -204,7 +202,9 @@ where
 pub struct RangeableDecimal(rust_decimal::Decimal);
 
 impl postgres_range::Normalizable for RangeableDecimal {
-    fn normalize<S>(bound: postgres_range::RangeBound<S, Self>) -> postgres_range::RangeBound<S, Self>
+    fn normalize<S>(
+        bound: postgres_range::RangeBound<S, Self>,
+    ) -> postgres_range::RangeBound<S, Self>
     where
         S: postgres_range::BoundSided,
     {
@@ -213,7 +213,10 @@ impl postgres_range::Normalizable for RangeableDecimal {
 }
 
 impl<'a> FromSql<'a> for RangeableDecimal {
-    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
         Ok(Self(rust_decimal::Decimal::from_sql(ty, raw)?))
     }
     fn accepts(ty: &Type) -> bool {
@@ -222,7 +225,11 @@ impl<'a> FromSql<'a> for RangeableDecimal {
 }
 
 impl ToSql for RangeableDecimal {
-    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
         self.0.to_sql(ty, out)
     }
     fn accepts(ty: &Type) -> bool {
@@ -243,7 +250,11 @@ impl<'a> FromSql<'a> for Interval {
         let micros = i64::from_be_bytes(raw[0..8].try_into()?);
         let days = i32::from_be_bytes(raw[8..12].try_into()?);
         let months = i32::from_be_bytes(raw[12..16].try_into()?);
-        Ok(Interval(WitInterval { micros, days, months }))
+        Ok(Interval(WitInterval {
+            micros,
+            days,
+            months,
+        }))
     }
     fn accepts(ty: &Type) -> bool {
         matches!(*ty, Type::INTERVAL)
@@ -251,7 +262,11 @@ impl<'a> FromSql<'a> for Interval {
 }
 
 impl ToSql for Interval {
-    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+    fn to_sql(
+        &self,
+        _: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
         out.put_i64(self.0.micros);
         out.put_i32(self.0.days);
         out.put_i32(self.0.months);
@@ -280,13 +295,21 @@ impl<'a> FromSql<'a> for Other {
 struct PgNull;
 
 impl ToSql for PgNull {
-    fn to_sql(&self, _: &Type, _: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+    fn to_sql(
+        &self,
+        _: &Type,
+        _: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
         Ok(IsNull::Yes)
     }
     fn accepts(_: &Type) -> bool {
         true
     }
-    fn to_sql_checked(&self, _: &Type, _: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+    fn to_sql_checked(
+        &self,
+        _: &Type,
+        _: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
         Ok(IsNull::Yes)
     }
 }
@@ -314,8 +337,9 @@ pub fn to_sql_parameter(value: &ParameterValue) -> anyhow::Result<SqlParam> {
         ParameterValue::Datetime((y, mon, d, h, min, s, ns)) => {
             let date = chrono::NaiveDate::from_ymd_opt(*y, (*mon).into(), (*d).into())
                 .ok_or_else(|| anyhow!("invalid date y={y}, m={mon}, d={d}"))?;
-            let time = chrono::NaiveTime::from_hms_nano_opt((*h).into(), (*min).into(), (*s).into(), *ns)
-                .ok_or_else(|| anyhow!("invalid time {h}:{min}:{s}:{ns}"))?;
+            let time =
+                chrono::NaiveTime::from_hms_nano_opt((*h).into(), (*min).into(), (*s).into(), *ns)
+                    .ok_or_else(|| anyhow!("invalid time {h}:{min}:{s}:{ns}"))?;
             Box::new(chrono::NaiveDateTime::new(date, time))
         }
         ParameterValue::Timestamp(v) => Box::new(
@@ -332,9 +356,9 @@ pub fn to_sql_parameter(value: &ParameterValue) -> anyhow::Result<SqlParam> {
         ParameterValue::Decimal(v) => Box::new(decimal(v)?),
         ParameterValue::RangeInt32(r) => Box::new(range_from_wit(r, |x: &i32| Ok(*x))?),
         ParameterValue::RangeInt64(r) => Box::new(range_from_wit(r, |x: &i64| Ok(*x))?),
-        ParameterValue::RangeDecimal(r) => {
-            Box::new(range_from_wit(r, |x: &String| Ok(RangeableDecimal(decimal(x)?)))?)
-        }
+        ParameterValue::RangeDecimal(r) => Box::new(range_from_wit(r, |x: &String| {
+            Ok(RangeableDecimal(decimal(x)?))
+        })?),
         ParameterValue::ArrayInt32(v) => Box::new(v.clone()),
         ParameterValue::ArrayInt64(v) => Box::new(v.clone()),
         ParameterValue::ArrayDecimal(v) => Box::new(

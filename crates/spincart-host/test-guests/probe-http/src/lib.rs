@@ -15,7 +15,13 @@ async fn handle(request: Request) -> Response {
         .filter(|p| !p.is_empty())
         .filter_map(|p| p.split_once('=').map(|(k, v)| (k.to_owned(), decode(v))))
         .collect();
-    let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     let body = match path.split('/').nth(1).unwrap_or("") {
         "trap" => panic!("the probe was asked to trap"),
         "var" => match variables::get(&param("name")) {
@@ -130,13 +136,13 @@ fn redis_probe(address: &str, channel: &str) -> Value {
         Ok(c) => c,
         Err(e) => return json!({ "open_error": format!("{e:?}") }),
     };
-    let set = connection.set("probe:key", &b"value".to_vec());
+    let set = connection.set("probe:key", b"value".as_ref());
     let get = connection.get("probe:key");
     let incr = connection.incr("probe:counter");
     let publish = if channel.is_empty() {
         Ok(())
     } else {
-        connection.publish(channel, &b"hello from probe".to_vec())
+        connection.publish(channel, b"hello from probe".as_ref())
     };
     let execute = connection.execute("PING", &[]);
     json!({

@@ -1,0 +1,306 @@
+//! `TestApp`: the running application and typed requests against it.
+//!
+//! By default the suite starts the local host once per run (`target/release/spincart-host`) on
+//! a free port with a fresh database. With `SPINCART_BASE_URL=http://host:port` it runs against
+//! that app instead — e.g. a real `spin up` — registering its admin as `SPINCART_ADMIN_EMAIL`
+//! (default `admin@spincart.local`, which `make up` lists in `admin_emails`).
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::sync::OnceCell;
+
+use spincart_tests::{fresh_database, host_binary, host_port, redis_url, repo_root};
+
+/// The app under test.
+pub struct TestApp {
+    pub base_url: String,
+    pub admin_email: String,
+    pub admin_password: String,
+    /// The database of the app, when this suite started it (for direct assertions).
+    pub db_url: Option<String>,
+    /// The app's token signing key, when known (this suite started the app, or
+    /// `SPINCART_JWT_SECRET` is set): lets tests mint expired tokens.
+    pub jwt_secret: Option<String>,
+    _host: Option<Mutex<Child>>,
+}
+
+static APP: OnceCell<TestApp> = OnceCell::const_new();
+static ADMIN: OnceCell<User> = OnceCell::const_new();
+
+/// The app, started on first use.
+pub async fn app() -> &'static TestApp {
+    APP.get_or_init(|| async {
+        match std::env::var("SPINCART_BASE_URL") {
+            Ok(base_url) => TestApp {
+                base_url: base_url.trim_end_matches('/').to_owned(),
+                admin_email: std::env::var("SPINCART_ADMIN_EMAIL")
+                    .unwrap_or_else(|_| "admin@spincart.local".into()),
+                admin_password: std::env::var("SPINCART_ADMIN_PASSWORD")
+                    .unwrap_or_else(|_| "e2e-admin-password".into()),
+                db_url: None,
+                jwt_secret: std::env::var("SPINCART_JWT_SECRET").ok(),
+                _host: None,
+            },
+            Err(_) => start_local_host().await,
+        }
+    })
+    .await
+}
+
+async fn start_local_host() -> TestApp {
+    let db_url = fresh_database().await;
+    let redis = redis_url();
+    let admin_email = format!("admin-{}@e2e.test", uuid::Uuid::new_v4().simple());
+    let jwt_secret = uuid::Uuid::new_v4().to_string();
+    let log_path = repo_root().join("target/e2e-host.log");
+    let mut child = Command::new(host_binary())
+        .args([
+            "up",
+            "--listen",
+            "127.0.0.1:0",
+            "--exit-on-stdin-eof",
+            "--manifest",
+        ])
+        .arg(repo_root().join("spin.toml"))
+        .env("SPIN_VARIABLE_DB_URL", &db_url)
+        .env("SPIN_VARIABLE_DB_HOST", host_port(&db_url))
+        .env("SPIN_VARIABLE_REDIS_URL", &redis)
+        .env("SPIN_VARIABLE_REDIS_HOST", host_port(&redis))
+        .env("SPIN_VARIABLE_JWT_SECRET", &jwt_secret)
+        .env("SPIN_VARIABLE_ADMIN_EMAILS", &admin_email)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting the local host");
+
+    // Everything the host prints goes to target/e2e-host.log; its port comes from "Serving".
+    let log = std::sync::Arc::new(Mutex::new(std::fs::File::create(&log_path).unwrap()));
+    let (port_tx, port_rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let out_log = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("Serving ") {
+                let _ = port_tx.send(url.trim().to_owned());
+            }
+            let _ = writeln!(out_log.lock().unwrap(), "{line}");
+        }
+    });
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = writeln!(log.lock().unwrap(), "{line}");
+        }
+    });
+    let base_url = port_rx
+        .recv_timeout(Duration::from_secs(300))
+        .unwrap_or_else(|_| panic!("the host did not start; see {log_path:?}"));
+    TestApp {
+        base_url,
+        admin_email,
+        admin_password: "e2e-admin-password".into(),
+        db_url: Some(db_url),
+        jwt_secret: Some(jwt_secret),
+        _host: Some(Mutex::new(child)),
+    }
+}
+
+/// A response, with its body parsed as JSON when it is JSON.
+#[derive(Debug)]
+pub struct Res {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Res {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `error.code` of an error response.
+    pub fn error_code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    pub fn expect(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        self
+    }
+
+    /// Asserts a 4xx error response of the contract's shape with this status and code.
+    pub fn expect_error(&self, status: u16, code: &str) -> &Self {
+        self.expect(status);
+        assert_eq!(self.error_code(), code, "body: {}", self.text);
+        assert!(
+            self.body["error"]["message"].is_string(),
+            "body: {}",
+            self.text
+        );
+        self
+    }
+}
+
+/// A registered user and their token.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    pub token: String,
+}
+
+impl TestApp {
+    /// A request builder with the JSON content type; `token` adds `Authorization`.
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let client = reqwest::Client::new();
+        let mut builder = client.request(method, format!("{}{path}", self.base_url));
+        if let Some(token) = token {
+            builder = builder.bearer_auth(token);
+        }
+        builder
+    }
+
+    pub async fn send(&self, builder: reqwest::RequestBuilder) -> Res {
+        let response = builder.send().await.expect("the app answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Res {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Res {
+        self.send(self.request(reqwest::Method::GET, path, token))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Res {
+        self.send(self.request(reqwest::Method::POST, path, token).json(&body))
+            .await
+    }
+
+    pub async fn post_raw(&self, path: &str, token: Option<&str>, body: &str) -> Res {
+        self.send(
+            self.request(reqwest::Method::POST, path, token)
+                .header("content-type", "application/json")
+                .body(body.to_owned()),
+        )
+        .await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Res {
+        self.send(self.request(reqwest::Method::PUT, path, token).json(&body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Res {
+        self.send(
+            self.request(reqwest::Method::PATCH, path, token)
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Res {
+        self.send(self.request(reqwest::Method::DELETE, path, token))
+            .await
+    }
+
+    /// Registers a new customer with a unique e-mail and logs them in.
+    pub async fn customer(&self) -> User {
+        let email = format!("customer-{}@e2e.test", uuid::Uuid::new_v4().simple());
+        self.register_and_login(&email, "correct horse battery")
+            .await
+    }
+
+    /// The admin (an e-mail listed in `admin_emails`), registered once.
+    pub async fn admin(&self) -> &User {
+        ADMIN
+            .get_or_init(|| async {
+                self.register_and_login(&self.admin_email, &self.admin_password)
+                    .await
+            })
+            .await
+    }
+
+    pub async fn register_and_login(&self, email: &str, password: &str) -> User {
+        let registered = self
+            .post(
+                "/api/v1/users/register",
+                None,
+                json!({ "email": email, "password": password, "full_name": "E2E User" }),
+            )
+            .await;
+        assert!(
+            registered.status == 201 || registered.status == 409,
+            "register: {}",
+            registered.text
+        );
+        let login = self
+            .post(
+                "/api/v1/users/login",
+                None,
+                json!({ "email": email, "password": password }),
+            )
+            .await;
+        login.expect(200);
+        User {
+            id: login.body["user"]["id"].as_str().unwrap().to_owned(),
+            email: email.to_owned(),
+            password: password.to_owned(),
+            token: login.body["token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Creates a product with a unique SKU (as the admin).
+    pub async fn create_product(&self, price: &str, initial_stock: i64) -> Value {
+        let admin = self.admin().await;
+        let sku = format!("E2E-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let created = self
+            .post(
+                "/api/v1/products",
+                Some(&admin.token),
+                json!({
+                    "sku": sku, "name": format!("Product {sku}"), "description": "made by the e2e suite",
+                    "category": "e2e", "price": price, "currency": "USD", "initial_stock": initial_stock,
+                }),
+            )
+            .await;
+        created.expect(201);
+        created.body
+    }
+
+    /// `GET /api/v1/inventory/{id}` as JSON.
+    pub async fn stock(&self, product_id: &str) -> Value {
+        let stock = self
+            .get(&format!("/api/v1/inventory/{product_id}"), None)
+            .await;
+        stock.expect(200);
+        stock.body
+    }
+}

@@ -1,0 +1,197 @@
+use serde_json::json;
+
+use crate::helpers::app;
+
+#[tokio::test]
+async fn registering_returns_the_user_without_the_password() {
+    let app = app().await;
+    let email = format!("Ann-{}@E2E.test", uuid::Uuid::new_v4().simple());
+    let registered = app
+        .post(
+            "/api/v1/users/register",
+            None,
+            json!({ "email": email, "password": "12345678", "full_name": "Ann" }),
+        )
+        .await;
+    registered.expect(201);
+    assert_eq!(registered.body["email"], email.to_lowercase());
+    assert_eq!(registered.body["full_name"], "Ann");
+    assert!(registered.body["id"].is_string());
+    assert!(
+        registered.body.get("password").is_none() && registered.body.get("password_hash").is_none()
+    );
+}
+
+#[tokio::test]
+async fn registering_an_email_twice_is_a_conflict() {
+    let app = app().await;
+    let user = app.customer().await;
+    app.post(
+        "/api/v1/users/register",
+        None,
+        json!({ "email": user.email.to_uppercase(), "password": "another password", "full_name": "Twin" }),
+    )
+    .await
+    .expect_error(409, "email_taken");
+}
+
+#[tokio::test]
+async fn registering_with_bad_input_is_a_400_naming_the_field() {
+    let app = app().await;
+    let email = format!("bad-{}@e2e.test", uuid::Uuid::new_v4().simple());
+    let cases = [
+        (
+            json!({ "email": email, "password": "short", "full_name": "A" }),
+            "password",
+        ),
+        (
+            json!({ "email": "not-an-email", "password": "12345678", "full_name": "A" }),
+            "email",
+        ),
+        (
+            json!({ "email": email, "password": "12345678" }),
+            "full_name",
+        ),
+        (
+            json!({ "email": email, "password": 12345678, "full_name": "A" }),
+            "password",
+        ),
+        (
+            json!({ "email": email, "password": "12345678", "full_name": "A", "role": "admin" }),
+            "role",
+        ),
+    ];
+    for (body, field) in cases {
+        let response = app.post("/api/v1/users/register", None, body.clone()).await;
+        response.expect_error(400, "validation_failed");
+        assert_eq!(
+            response.body["error"]["details"][0]["field"], field,
+            "{body}"
+        );
+    }
+    app.post_raw("/api/v1/users/register", None, "{\"email\": ")
+        .await
+        .expect_error(400, "validation_failed");
+    // None of these created the account.
+    let login = app
+        .post(
+            "/api/v1/users/login",
+            None,
+            json!({ "email": email, "password": "12345678" }),
+        )
+        .await;
+    login.expect_error(401, "invalid_credentials");
+}
+
+#[tokio::test]
+async fn logging_in_returns_a_token_that_identifies_the_caller() {
+    let app = app().await;
+    let user = app.customer().await;
+    let login = app
+        .post(
+            "/api/v1/users/login",
+            None,
+            json!({ "email": user.email, "password": user.password }),
+        )
+        .await;
+    login.expect(200);
+    assert_eq!(login.body["user"]["email"], user.email);
+    assert_eq!(login.body["user"]["role"], "customer");
+    let expires_at = login.body["expires_at"].as_str().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(expires_at).is_ok(),
+        "{expires_at}"
+    );
+    let me = app
+        .get("/api/v1/users/me", login.body["token"].as_str())
+        .await;
+    me.expect(200);
+    assert_eq!(me.body["id"], login.body["user"]["id"]);
+    assert_eq!(me.body["role"], "customer");
+}
+
+#[tokio::test]
+async fn an_email_listed_in_admin_emails_gets_the_admin_role() {
+    let app = app().await;
+    let admin = app.admin().await;
+    let me = app.get("/api/v1/users/me", Some(&admin.token)).await;
+    me.expect(200);
+    assert_eq!(me.body["role"], "admin");
+}
+
+#[tokio::test]
+async fn a_wrong_password_or_unknown_email_is_a_401() {
+    let app = app().await;
+    let user = app.customer().await;
+    app.post(
+        "/api/v1/users/login",
+        None,
+        json!({ "email": user.email, "password": "wrong password" }),
+    )
+    .await
+    .expect_error(401, "invalid_credentials");
+    app.post(
+        "/api/v1/users/login",
+        None,
+        json!({ "email": "nobody@e2e.test", "password": "whatever1" }),
+    )
+    .await
+    .expect_error(401, "invalid_credentials");
+}
+
+#[tokio::test]
+async fn me_without_a_valid_token_is_a_401() {
+    let app = app().await;
+    let user = app.customer().await;
+    app.get("/api/v1/users/me", None)
+        .await
+        .expect_error(401, "unauthorized");
+    app.get("/api/v1/users/me", Some("not-a-token"))
+        .await
+        .expect_error(401, "unauthorized");
+    // A token whose payload was edited fails its signature check.
+    let mut parts: Vec<String> = user.token.split('.').map(str::to_owned).collect();
+    parts[1] = parts[1].chars().rev().collect();
+    app.get("/api/v1/users/me", Some(&parts.join(".")))
+        .await
+        .expect_error(401, "unauthorized");
+    let basic = app
+        .send(
+            app.request(reqwest::Method::GET, "/api/v1/users/me", None)
+                .header("authorization", "Basic abc"),
+        )
+        .await;
+    basic.expect_error(401, "unauthorized");
+}
+
+#[tokio::test]
+async fn an_expired_or_forged_token_is_a_401() {
+    use spincart_domain::auth::{sign, Claims, Role};
+    let app = app().await;
+    let user = app.customer().await;
+    let claims = Claims {
+        sub: spincart_domain::ids::UserId::parse(&user.id).unwrap(),
+        role: Role::Admin,
+        email: user.email.clone(),
+        iat: 1_000,
+        exp: 2_000,
+    };
+    // Signed with a key the app does not have: forged.
+    let forged = sign(
+        &Claims {
+            exp: i64::MAX / 2,
+            ..claims.clone()
+        },
+        b"guessed-secret",
+    );
+    app.get("/api/v1/users/me", Some(&forged))
+        .await
+        .expect_error(401, "unauthorized");
+    // Expired: only checkable when this suite knows the app's key (it started the app).
+    if let Some(secret) = &app.jwt_secret {
+        let expired = sign(&claims, secret.as_bytes());
+        let response = app.get("/api/v1/users/me", Some(&expired)).await;
+        response.expect_error(401, "unauthorized");
+        assert_eq!(response.body["error"]["message"], "Token expired.");
+    }
+}

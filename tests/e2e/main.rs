@@ -1,0 +1,11 @@
+//! End-to-end tests: the whole app over HTTP, with real PostgreSQL and Redis.
+//!
+//! `cargo test -p spincart-tests --test e2e` starts the local host itself; set
+//! `SPINCART_BASE_URL` to run the same tests against an app that is already running (for
+//! example a real `spin up`).
+
+mod catalog;
+mod health;
+mod helpers;
+mod identity;
+mod inventory;
