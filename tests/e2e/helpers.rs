@@ -303,4 +303,49 @@ impl TestApp {
         stock.expect(200);
         stock.body
     }
+
+    /// The caller's cart (creating it when needed).
+    pub async fn cart_of(&self, user: &User) -> Value {
+        let cart = self
+            .post("/api/v1/carts", Some(&user.token), json!({}))
+            .await;
+        assert!(
+            cart.status == 201 || cart.status == 200,
+            "create cart: {}",
+            cart.text
+        );
+        cart.body
+    }
+
+    /// `POST /api/v1/carts/{cart}/items`.
+    pub async fn add_item(&self, user: &User, cart: &str, product: &str, quantity: i64) -> Res {
+        self.post(
+            &format!("/api/v1/carts/{cart}/items"),
+            Some(&user.token),
+            json!({ "product_id": product, "quantity": quantity }),
+        )
+        .await
+    }
+
+    /// Runs one maintenance sweep as the admin and returns its counts.
+    pub async fn sweep(&self) -> Value {
+        let admin = self.admin().await;
+        let report = self
+            .post(
+                "/api/v1/admin/maintenance/run",
+                Some(&admin.token),
+                json!({}),
+            )
+            .await;
+        report.expect(200);
+        report.body
+    }
+
+    /// Direct access to the app's database, when this suite started the app.
+    pub async fn db(&self) -> Option<tokio_postgres::Client> {
+        match &self.db_url {
+            Some(url) => Some(spincart_tests::connect(url).await),
+            None => None,
+        }
+    }
 }

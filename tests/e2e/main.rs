@@ -4,7 +4,9 @@
 //! `SPINCART_BASE_URL` to run the same tests against an app that is already running (for
 //! example a real `spin up`).
 
+mod carts;
 mod catalog;
+mod concurrency;
 mod health;
 mod helpers;
 mod identity;

@@ -18,6 +18,7 @@
 #![deny(unsafe_code)]
 
 pub mod auth;
+pub mod cart;
 pub mod catalog;
 pub mod events;
 pub mod identity;

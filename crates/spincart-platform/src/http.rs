@@ -267,7 +267,7 @@ pub fn serve(request: Request, endpoints: &[Endpoint<'_>]) -> Response {
             .header("allow", allow)
             .into_response();
     };
-    let ctx = Ctx { request };
+    let ctx = Ctx::new(request);
     let reply = if matches!(
         method,
         Method::Post | Method::Put | Method::Patch | Method::Delete
@@ -284,9 +284,28 @@ pub fn serve(request: Request, endpoints: &[Endpoint<'_>]) -> Response {
 /// The request being served, with typed accessors.
 pub struct Ctx {
     request: Request,
+    request_id: uuid::Uuid,
 }
 
 impl Ctx {
+    fn new(request: Request) -> Ctx {
+        let request_id = request
+            .header("x-request-id")
+            .and_then(|v| v.as_str())
+            .and_then(|v| uuid::Uuid::parse_str(v).ok())
+            .unwrap_or_else(uuid::Uuid::new_v4);
+        Ctx {
+            request,
+            request_id,
+        }
+    }
+
+    /// This request's id (`X-Request-Id` when it is a UUID): the correlation id of the events
+    /// the request starts.
+    pub fn request_id(&self) -> uuid::Uuid {
+        self.request_id
+    }
+
     pub fn request(&self) -> &Request {
         &self.request
     }

@@ -23,6 +23,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod cart;
 pub mod catalog;
 pub mod config;
 pub mod db;
@@ -32,3 +33,4 @@ pub mod http;
 pub mod idempotency;
 pub mod identity;
 pub mod inventory;
+pub mod maintenance;

@@ -19,7 +19,7 @@ pub const AGGREGATE: &str = "product";
 
 /// `POST /api/v1/products` (admin) → 201 the product; 409 `sku_taken`.
 pub fn create_product(ctx: &Ctx) -> Result<Reply, ApiError> {
-    let caller = ctx.admin()?;
+    ctx.admin()?;
     let product = NewProduct::parse(ctx.json::<CreateProductRequest>()?)?;
     let id = ProductId::new();
     let db = Db::connect()?;
@@ -45,7 +45,7 @@ pub fn create_product(ctx: &Ctx) -> Result<Reply, ApiError> {
                 snapshot.version,
                 &serde_json::json!({ "product": snapshot, "initial_stock": product.initial_stock }),
             ),
-            Causation::new_chain(caller.user_id.as_uuid()),
+            Causation::new_chain(ctx.request_id()),
         )?;
         Ok(())
     })?;
@@ -89,7 +89,7 @@ pub fn list_products(ctx: &Ctx) -> Result<Reply, ApiError> {
 
 /// `PATCH /api/v1/products/{id}` (admin). A new price applies to new cart lines only.
 pub fn patch_product(ctx: &Ctx) -> Result<Reply, ApiError> {
-    let caller = ctx.admin()?;
+    ctx.admin()?;
     let id: ProductId = ctx.path_param("id", "Product")?;
     let patch = ProductPatch::parse(ctx.json::<PatchProductRequest>()?)?;
     let db = Db::connect()?;
@@ -127,7 +127,7 @@ pub fn patch_product(ctx: &Ctx) -> Result<Reply, ApiError> {
                 updated.version,
                 &serde_json::json!({ "product": updated }),
             ),
-            Causation::new_chain(caller.user_id.as_uuid()),
+            Causation::new_chain(ctx.request_id()),
         )?;
         Ok(())
     })?;

@@ -42,7 +42,7 @@ pub fn register(ctx: &Ctx) -> Result<Reply, ApiError> {
                 1,
                 &serde_json::json!({ "user_id": id, "email": registration.email.as_str() }),
             ),
-            Causation::new_chain(id.as_uuid()),
+            Causation::new_chain(ctx.request_id()),
         )?;
         Ok(true)
     })?;

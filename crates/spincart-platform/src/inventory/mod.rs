@@ -62,7 +62,7 @@ pub fn get_stock(ctx: &Ctx) -> Result<Reply, ApiError> {
 /// `POST /api/v1/inventory/{productId}/adjust` (admin) `{delta,reason}`; 409 when on_hand would
 /// drop below locked + reserved.
 pub fn adjust(ctx: &Ctx) -> Result<Reply, ApiError> {
-    let caller = ctx.admin()?;
+    ctx.admin()?;
     let product: ProductId = ctx.path_param("product_id", "Product")?;
     let adjustment = Adjustment::parse(ctx.json::<AdjustRequest>()?)?;
     let db = Db::connect()?;
@@ -101,7 +101,7 @@ pub fn adjust(ctx: &Ctx) -> Result<Reply, ApiError> {
                     "available": stock.available,
                 }),
             ),
-            Causation::new_chain(caller.user_id.as_uuid()),
+            Causation::new_chain(ctx.request_id()),
         )?;
         Ok(stock)
     })?;
@@ -112,7 +112,7 @@ pub fn adjust(ctx: &Ctx) -> Result<Reply, ApiError> {
 /// `POST /api/v1/inventory/{productId}/reserve` (admin/internal) `{quantity,reference}`:
 /// 201 when reserved now, 200 when this reference already holds the same reservation.
 pub fn reserve(ctx: &Ctx) -> Result<Reply, ApiError> {
-    let caller = ctx.admin()?;
+    ctx.admin()?;
     let product: ProductId = ctx.path_param("product_id", "Product")?;
     let input = ReservationInput::parse(ctx.json::<ReservationRequest>()?)?;
     let ttl: i64 = config::parse("reservation_ttl_seconds").unwrap_or(86_400);
@@ -138,7 +138,7 @@ pub fn reserve(ctx: &Ctx) -> Result<Reply, ApiError> {
                     version,
                     &serde_json::json!({ "product_id": product, "reference": input.reference, "quantity": quantity }),
                 ),
-                Causation::new_chain(caller.user_id.as_uuid()),
+                Causation::new_chain(ctx.request_id()),
             )?;
         }
         Ok((quantity, status, created))
@@ -162,7 +162,7 @@ pub fn reserve(ctx: &Ctx) -> Result<Reply, ApiError> {
 /// `POST /api/v1/inventory/{productId}/release` (admin/internal) `{quantity,reference}`:
 /// releases the reservation; releasing again changes nothing.
 pub fn release(ctx: &Ctx) -> Result<Reply, ApiError> {
-    let caller = ctx.admin()?;
+    ctx.admin()?;
     let product: ProductId = ctx.path_param("product_id", "Product")?;
     let input = ReservationInput::parse(ctx.json::<ReservationRequest>()?)?;
     let db = Db::connect()?;
@@ -198,7 +198,7 @@ pub fn release(ctx: &Ctx) -> Result<Reply, ApiError> {
                 version,
                 &serde_json::json!({ "product_id": product, "reference": input.reference, "quantity": quantity }),
             ),
-            Causation::new_chain(caller.user_id.as_uuid()),
+            Causation::new_chain(ctx.request_id()),
         )?;
         Ok(status)
     })?;
