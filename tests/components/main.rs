@@ -2,7 +2,10 @@
 //! and invokes it directly — an HTTP request in, the response out; a Redis message in, the
 //! result out — against real PostgreSQL and Redis, with a fresh database per test.
 
+mod carts;
 mod catalog;
 mod health;
 mod identity;
+mod inventory;
+mod maintenance;
 mod support;

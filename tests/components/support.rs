@@ -79,3 +79,52 @@ pub fn json_request(
 pub fn json_body(response: &http::Response<Bytes>) -> serde_json::Value {
     serde_json::from_slice(response.body()).unwrap_or(serde_json::Value::Null)
 }
+
+/// Creates a product with `stock` units (through the catalog-products component) in `db_url`.
+pub async fn seed_product(db_url: &str, stock: i64) -> String {
+    let products = load_with_database("catalog-products", db_url.to_owned()).await;
+    let sku = format!("SEED-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+    let response = products
+        .component
+        .request(json_request(
+            "POST",
+            "/api/v1/products",
+            Some(&admin_token()),
+            &serde_json::json!({ "sku": sku, "name": "Seed", "category": "seed", "price": "2.50", "currency": "USD", "initial_stock": stock }),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    json_body(&response)["id"].as_str().unwrap().to_owned()
+}
+
+/// Creates `user`'s cart (through cart-create) in `db_url`; returns its id.
+pub async fn seed_cart(db_url: &str, user_token: &str) -> String {
+    let create = load_with_database("cart-create", db_url.to_owned()).await;
+    let response = create
+        .component
+        .request(json_request(
+            "POST",
+            "/api/v1/carts",
+            Some(user_token),
+            &serde_json::json!({}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    json_body(&response)["id"].as_str().unwrap().to_owned()
+}
+
+/// The stock row of a product: (on_hand, locked, reserved).
+pub async fn stock_of(db_url: &str, product: &str) -> (i32, i32, i32) {
+    let db = spincart_tests::connect(db_url).await;
+    let id: uuid::Uuid = product.parse().unwrap();
+    let row = db
+        .query_one(
+            "SELECT on_hand, locked, reserved FROM inventory.stock WHERE product_id = $1",
+            &[&id],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1), row.get(2))
+}
