@@ -8,4 +8,5 @@ mod health;
 mod identity;
 mod inventory;
 mod maintenance;
+mod manifest;
 mod support;

@@ -7,15 +7,12 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
-use std::time::Duration;
 
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;
 
-use spincart_tests::{fresh_database, host_binary, host_port, redis_url, repo_root};
+use spincart_tests::local_app::LocalApp;
 
 /// The app under test.
 pub struct TestApp {
@@ -27,7 +24,7 @@ pub struct TestApp {
     /// The app's token signing key, when known (this suite started the app, or
     /// `SPINCART_JWT_SECRET` is set): lets tests mint expired tokens.
     pub jwt_secret: Option<String>,
-    _host: Option<Mutex<Child>>,
+    _host: Option<Mutex<LocalApp>>,
 }
 
 static APP: OnceCell<TestApp> = OnceCell::const_new();
@@ -54,62 +51,14 @@ pub async fn app() -> &'static TestApp {
 }
 
 async fn start_local_host() -> TestApp {
-    let db_url = fresh_database().await;
-    let redis = redis_url();
-    let admin_email = format!("admin-{}@e2e.test", uuid::Uuid::new_v4().simple());
-    let jwt_secret = uuid::Uuid::new_v4().to_string();
-    let log_path = repo_root().join("target/e2e-host.log");
-    let mut child = Command::new(host_binary())
-        .args([
-            "up",
-            "--listen",
-            "127.0.0.1:0",
-            "--exit-on-stdin-eof",
-            "--manifest",
-        ])
-        .arg(repo_root().join("spin.toml"))
-        .env("SPIN_VARIABLE_DB_URL", &db_url)
-        .env("SPIN_VARIABLE_DB_HOST", host_port(&db_url))
-        .env("SPIN_VARIABLE_REDIS_URL", &redis)
-        .env("SPIN_VARIABLE_REDIS_HOST", host_port(&redis))
-        .env("SPIN_VARIABLE_JWT_SECRET", &jwt_secret)
-        .env("SPIN_VARIABLE_ADMIN_EMAILS", &admin_email)
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting the local host");
-
-    // Everything the host prints goes to target/e2e-host.log; its port comes from "Serving".
-    let log = std::sync::Arc::new(Mutex::new(std::fs::File::create(&log_path).unwrap()));
-    let (port_tx, port_rx) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let out_log = log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("Serving ") {
-                let _ = port_tx.send(url.trim().to_owned());
-            }
-            let _ = writeln!(out_log.lock().unwrap(), "{line}");
-        }
-    });
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = writeln!(log.lock().unwrap(), "{line}");
-        }
-    });
-    let base_url = port_rx
-        .recv_timeout(Duration::from_secs(300))
-        .unwrap_or_else(|_| panic!("the host did not start; see {log_path:?}"));
+    let local = LocalApp::start("e2e", &[]).await;
     TestApp {
-        base_url,
-        admin_email,
+        base_url: local.base_url.clone(),
+        admin_email: local.admin_email.clone(),
         admin_password: "e2e-admin-password".into(),
-        db_url: Some(db_url),
-        jwt_secret: Some(jwt_secret),
-        _host: Some(Mutex::new(child)),
+        db_url: Some(local.db_url.clone()),
+        jwt_secret: Some(local.jwt_secret.clone()),
+        _host: Some(Mutex::new(local)),
     }
 }
 

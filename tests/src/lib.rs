@@ -11,6 +11,8 @@
 
 #![deny(unsafe_code)]
 
+pub mod local_app;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

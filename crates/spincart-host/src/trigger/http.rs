@@ -138,18 +138,24 @@ impl HttpTrigger {
         let method = request.method().clone();
         let component_id = route_match.route.component.clone();
         let route = route_match.route.raw.clone();
-        let response = match self.run(request, &route_match, client_addr).await {
+        let instantiation = Arc::new(std::sync::Mutex::new(None));
+        let response = match self
+            .run(request, &route_match, client_addr, instantiation.clone())
+            .await
+        {
             Ok(response) => response,
             Err(e) => {
                 tracing::error!(component = %component_id, "Error processing request: {e:?}");
                 empty_response(StatusCode::INTERNAL_SERVER_ERROR)
             }
         };
+        let instantiated_in = instantiation.lock().ok().and_then(|d| *d);
         tracing::info!(
             target: "spincart_host::request",
-            "{component_id} {method} {path} (route {route}) -> {} in {:.2?}",
+            "{component_id} {method} {path} (route {route}) -> {} in {:.2?} (instantiate {:.1?})",
             response.status().as_u16(),
-            started.elapsed()
+            started.elapsed(),
+            instantiated_in.unwrap_or_default(),
         );
         Ok(response)
     }
@@ -159,6 +165,7 @@ impl HttpTrigger {
         request: Request<B>,
         route_match: &RouteMatch<'_>,
         client_addr: SocketAddr,
+        instantiation: Arc<std::sync::Mutex<Option<std::time::Duration>>>,
     ) -> anyhow::Result<Response<HyperOutgoingBody>>
     where
         B: Body<Data = Bytes> + Send + 'static,
@@ -179,7 +186,11 @@ impl HttpTrigger {
         let outparam = store.data_mut().http().new_response_outparam(sender)?;
         let proxy_pre = proxy_pre.clone();
         let task = tokio::spawn(async move {
+            let started = Instant::now();
             let proxy = proxy_pre.instantiate_async(&mut store).await?;
+            if let Ok(mut slot) = instantiation.lock() {
+                *slot = Some(started.elapsed());
+            }
             proxy
                 .wasi_http_incoming_handler()
                 .call_handle(&mut store, incoming, outparam)

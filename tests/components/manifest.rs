@@ -1,0 +1,103 @@
+//! spin.toml, openapi.yaml and the event list agree with each other.
+
+use spincart_domain::events::EventType;
+use spincart_host::manifest::{AppManifest, HttpRoute};
+use spincart_tests::repo_root;
+
+fn manifest() -> AppManifest {
+    AppManifest::from_file(&repo_root().join("spin.toml")).unwrap()
+}
+
+/// `/api/v1/carts/:id` → `/api/v1/carts/{id}`.
+fn openapi_path(route: &str) -> String {
+    route
+        .split('/')
+        .map(|s| match s.strip_prefix(':') {
+            Some(name) => format!("{{{name}}}"),
+            None => s.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn documented_paths() -> Vec<String> {
+    std::fs::read_to_string(repo_root().join("openapi.yaml"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("  /"))
+        .filter_map(|l| l.strip_suffix(':'))
+        .map(|p| format!("/{p}"))
+        .collect()
+}
+
+#[test]
+fn openapi_documents_every_route_and_nothing_else() {
+    let routes: Vec<String> = manifest()
+        .http_triggers
+        .iter()
+        .filter_map(|t| match &t.route {
+            HttpRoute::Route(r) => Some(openapi_path(r)),
+            HttpRoute::Private(_) => None,
+        })
+        .collect();
+    let documented = documented_paths();
+    for route in &routes {
+        assert!(
+            documented.contains(route),
+            "{route} is in spin.toml but not in openapi.yaml"
+        );
+    }
+    for path in &documented {
+        assert!(
+            routes.contains(path),
+            "{path} is in openapi.yaml but no component serves it"
+        );
+    }
+}
+
+#[test]
+fn every_redis_channel_is_a_known_event_type() {
+    for trigger in manifest().redis_triggers {
+        assert!(
+            EventType::parse(&trigger.channel).is_some(),
+            "channel {} of {} is not an event type",
+            trigger.channel,
+            trigger.component
+        );
+    }
+}
+
+#[test]
+fn every_component_folder_is_in_the_manifest_with_its_own_id() {
+    let manifest = manifest();
+    for entry in std::fs::read_dir(repo_root().join("components")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let component = manifest
+            .components
+            .get(&name)
+            .unwrap_or_else(|| panic!("components/{name} is not in spin.toml"));
+        let source = match &component.source {
+            spincart_host::manifest::ComponentSource::Local(path) => path.clone(),
+            other => panic!("{name}: unexpected source {other:?}"),
+        };
+        assert_eq!(
+            source,
+            format!(
+                "target/wasm32-wasip1/release/{}.wasm",
+                name.replace('-', "_")
+            )
+        );
+    }
+}
+
+#[test]
+fn no_component_is_granted_more_than_postgres_and_redis() {
+    for (id, component) in manifest().components {
+        for host in &component.allowed_outbound_hosts {
+            assert!(
+                host == "postgres://{{ db_host }}" || host == "redis://{{ redis_host }}",
+                "{id} is granted {host}"
+            );
+        }
+    }
+}
