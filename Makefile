@@ -18,7 +18,7 @@ wasm:
 
 host:
 	@echo "==> building the local host (first build compiles wasmtime: ~6 min on 2 cores)"
-	@cargo build --release -p spincart-host
+	@source scripts/native.sh && cargo build --release "$${NATIVE_PACKAGES[@]}" --lib --bins
 
 up: build
 	@scripts/up.sh

@@ -3,6 +3,7 @@
 # end-to-end suite — against real PostgreSQL and Redis, installing what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/native.sh
 
 started=$SECONDS
 step() { printf '\n==> [%3ds] %s\n' "$((SECONDS - started))" "$*"; }
@@ -17,7 +18,7 @@ step "lints (cargo clippy -D warnings; first run compiles wasmtime's metadata: ~
 cargo clippy --release --workspace --all-targets -- -D warnings
 
 step "local host (first build compiles wasmtime: ~6 min on 2 cores)"
-cargo build --release -p spincart-host
+cargo build --release "${NATIVE_PACKAGES[@]}" --lib --bins
 
 step "PostgreSQL and Redis"
 source scripts/env.sh
@@ -30,18 +31,18 @@ if command -v psql >/dev/null 2>&1; then
 fi
 
 step "unit tests (domain, platform, host)"
-cargo test --release -p spincart-domain -p spincart-platform -p spincart-host --lib --bins
+cargo test --release "${NATIVE_PACKAGES[@]}" --lib --bins
 
 step "doc tests"
-cargo test --release -p spincart-domain -p spincart-platform --doc
+cargo test --release "${NATIVE_PACKAGES[@]}" --doc
 
 step "host tests (test guests on the real host)"
-cargo test --release -p spincart-host --test host
+cargo test --release "${NATIVE_PACKAGES[@]}" --test host
 
 step "component tests (one component at a time, through the harness)"
-cargo test --release -p spincart-tests --test components
+cargo test --release "${NATIVE_PACKAGES[@]}" --test components
 
 step "end-to-end tests (the whole app${SPINCART_BASE_URL:+ at $SPINCART_BASE_URL})"
-cargo test --release -p spincart-tests --test e2e
+cargo test --release "${NATIVE_PACKAGES[@]}" --test e2e
 
 step "all tests passed"
