@@ -86,6 +86,8 @@ event_types! {
     PaymentVoided = "payment.voided",
     /// A captured payment was refunded (cancel after confirmation).
     PaymentRefunded = "payment.refunded",
+    /// An order was placed at checkout (the order's first event).
+    OrderPlaced = "order.placed",
     /// An order was confirmed: the saga's happy end.
     OrderConfirmed = "order.confirmed",
     /// A customer or admin asked to cancel an order.
@@ -96,6 +98,12 @@ event_types! {
     OrderCancelled = "order.cancelled",
     /// An order shipped.
     OrderShipped = "order.shipped",
+    /// Saga compensation: void or refund the order's payment.
+    SagaCancelPaymentRequested = "saga.cancel_payment_requested",
+    /// Saga compensation: release the order's reservations.
+    SagaReleaseInventoryRequested = "saga.release_inventory_requested",
+    /// Saga compensation: put the cart back to ACTIVE with its lines.
+    SagaRestoreCartRequested = "saga.restore_cart_requested",
 }
 
 impl fmt::Display for EventType {

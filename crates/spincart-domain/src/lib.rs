@@ -25,4 +25,7 @@ pub mod identity;
 pub mod ids;
 pub mod inventory;
 pub mod money;
+pub mod order;
+pub mod payment;
+pub mod saga;
 pub mod validation;
