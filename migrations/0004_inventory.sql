@@ -29,7 +29,8 @@ CREATE TABLE inventory.reservations (
     reference  text        NOT NULL,
     product_id uuid        NOT NULL REFERENCES inventory.stock (product_id),
     quantity   integer     NOT NULL CHECK (quantity > 0),
-    status     text        NOT NULL CHECK (status IN ('active', 'released', 'shipped', 'expired')),
+    -- active: held for a pending checkout (expires); committed: held for a confirmed order
+    status     text        NOT NULL CHECK (status IN ('active', 'committed', 'released', 'shipped', 'expired')),
     expires_at timestamptz NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),

@@ -24,6 +24,9 @@ pub struct TestApp {
     /// The app's token signing key, when known (this suite started the app, or
     /// `SPINCART_JWT_SECRET` is set): lets tests mint expired tokens.
     pub jwt_secret: Option<String>,
+    /// The app's Redis, when known (`SPINCART_REDIS_URL` for an app the suite did not start):
+    /// lets tests publish messages themselves.
+    pub redis_url: Option<String>,
     _host: Option<Mutex<LocalApp>>,
 }
 
@@ -42,6 +45,7 @@ pub async fn app() -> &'static TestApp {
                     .unwrap_or_else(|_| "e2e-admin-password".into()),
                 db_url: None,
                 jwt_secret: std::env::var("SPINCART_JWT_SECRET").ok(),
+                redis_url: std::env::var("SPINCART_REDIS_URL").ok(),
                 _host: None,
             },
             Err(_) => start_local_host().await,
@@ -50,14 +54,22 @@ pub async fn app() -> &'static TestApp {
     .await
 }
 
+/// Saga settings that keep the suite quick: short step deadlines, few delivery attempts.
+pub const E2E_SETTINGS: &[(&str, &str)] = &[
+    ("SPIN_VARIABLE_SAGA_STEP_TIMEOUT_SECONDS", "3"),
+    ("SPIN_VARIABLE_MAX_DELIVERY_ATTEMPTS", "3"),
+    ("SPIN_VARIABLE_REDELIVER_AFTER_SECONDS", "5"),
+];
+
 async fn start_local_host() -> TestApp {
-    let local = LocalApp::start("e2e", &[]).await;
+    let local = LocalApp::start("e2e", E2E_SETTINGS).await;
     TestApp {
         base_url: local.base_url.clone(),
         admin_email: local.admin_email.clone(),
         admin_password: "e2e-admin-password".into(),
         db_url: Some(local.db_url.clone()),
         jwt_secret: Some(local.jwt_secret.clone()),
+        redis_url: Some(local.redis.url()),
         _host: Some(Mutex::new(local)),
     }
 }
@@ -296,5 +308,85 @@ impl TestApp {
             Some(url) => Some(spincart_tests::connect(url).await),
             None => None,
         }
+    }
+
+    /// `POST /api/v1/carts/{cart}/checkout`.
+    pub async fn checkout(&self, user: &User, cart: &str, payment_token: &str) -> Res {
+        self.post(
+            &format!("/api/v1/carts/{cart}/checkout"),
+            Some(&user.token),
+            json!({ "payment_token": payment_token }),
+        )
+        .await
+    }
+
+    /// A customer with a cart holding `quantity` units of a new product (`stock` units, at
+    /// `price`); returns the user, the cart id and the product id.
+    pub async fn shopper(&self, price: &str, stock: i64, quantity: i64) -> (User, String, String) {
+        let user = self.customer().await;
+        let product = self.create_product(price, stock).await;
+        let product_id = product["id"].as_str().unwrap().to_owned();
+        let cart = self.cart_of(&user).await["id"].as_str().unwrap().to_owned();
+        self.add_item(&user, &cart, &product_id, quantity)
+            .await
+            .expect(200);
+        (user, cart, product_id)
+    }
+
+    /// Checks a shopper's cart out and returns the order id.
+    pub async fn place_order(&self, user: &User, cart: &str, payment_token: &str) -> String {
+        let placed = self.checkout(user, cart, payment_token).await;
+        placed.expect(202);
+        placed.body["order_id"].as_str().unwrap().to_owned()
+    }
+
+    /// Polls the order (long-polling, and running the sweep as a scheduler would) until `done`
+    /// holds or `seconds` pass.
+    pub async fn order_until(
+        &self,
+        user: &User,
+        order: &str,
+        seconds: u64,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        loop {
+            let current = self
+                .get(&format!("/api/v1/orders/{order}?wait=1"), Some(&user.token))
+                .await;
+            current.expect(200);
+            if done(&current.body) {
+                return current.body;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "order {order} did not get there in {seconds}s: {}",
+                current.text
+            );
+            self.sweep().await;
+        }
+    }
+
+    /// Waits until the order's saga has ended (CONFIRMED, COMPENSATED, CANCELLED).
+    pub async fn order_settled(&self, user: &User, order: &str) -> Value {
+        self.order_until(user, order, 60, |o| {
+            [
+                "CONFIRMED",
+                "COMPENSATED",
+                "CANCELLED",
+                "COMPENSATION_FAILED",
+            ]
+            .contains(&o["saga"]["status"].as_str().unwrap_or(""))
+        })
+        .await
+    }
+
+    /// The order's event history, as event types in order.
+    pub async fn history(&self, user: &User, order: &str) -> Vec<Value> {
+        let events = self
+            .get(&format!("/api/v1/orders/{order}/events"), Some(&user.token))
+            .await;
+        events.expect(200);
+        events.body["items"].as_array().unwrap().clone()
     }
 }

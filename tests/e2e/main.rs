@@ -6,6 +6,7 @@
 
 mod carts;
 mod catalog;
+mod checkout;
 mod concurrency;
 mod health;
 mod helpers;

@@ -11,7 +11,9 @@
 
 #![deny(unsafe_code)]
 
+pub mod invariants;
 pub mod local_app;
+pub mod private_redis;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -33,8 +35,19 @@ pub fn pg_url() -> String {
         .unwrap_or_else(|_| "postgres://spincart@127.0.0.1:55432/spincart".into())
 }
 
+/// The Redis of this test process: `SPINCART_TEST_REDIS_URL`, or a private redis-server
+/// started on first use (so that no running app consumes what the tests publish).
 pub fn redis_url() -> String {
-    std::env::var("SPINCART_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379".into())
+    if let Ok(url) = std::env::var("SPINCART_TEST_REDIS_URL") {
+        return url;
+    }
+    static REDIS: std::sync::OnceLock<std::sync::Mutex<private_redis::PrivateRedis>> =
+        std::sync::OnceLock::new();
+    REDIS
+        .get_or_init(|| std::sync::Mutex::new(private_redis::PrivateRedis::start()))
+        .lock()
+        .unwrap()
+        .url()
 }
 
 /// `host:port` of a URL (for `allowed_outbound_hosts`).

@@ -6,7 +6,7 @@ use spincart_platform::events::consume;
 #[spin_sdk::redis_component]
 fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
     consume(
-        "catalog-search",
+        spincart_platform::consumers::CATALOG_SEARCH,
         &message,
         spincart_platform::catalog::project_search,
     )?;

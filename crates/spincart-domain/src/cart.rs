@@ -113,7 +113,8 @@ impl Cart {
         self.lines.first().map(|l| l.unit_price.currency())
     }
 
-    fn ensure_active(&self) -> Result<(), CartError> {
+    /// Whether the cart may change at all.
+    pub fn ensure_active(&self) -> Result<(), CartError> {
         match self.status {
             CartStatus::Active => Ok(()),
             other => Err(CartError::NotActive(other)),

@@ -112,6 +112,38 @@ impl fmt::Display for EventType {
     }
 }
 
+/// The consumers (by the name they record processed events under) and the event types each
+/// must see: what the sweep uses to find events a consumer has not acknowledged.
+pub mod consumers {
+    use super::EventType;
+
+    pub const CATALOG_SEARCH: &str = "catalog-search";
+    pub const INVENTORY_RESERVE: &str = "inventory-reserve";
+    pub const PAYMENTS_AUTHORIZE: &str = "payments-authorize";
+    pub const ORDERS_CONFIRM: &str = "orders-confirm";
+    pub const CART_CLEAR: &str = "cart-clear";
+    pub const PAYMENTS_CAPTURE: &str = "payments-capture";
+    pub const INVENTORY_COMMIT: &str = "inventory-commit";
+    pub const PAYMENTS_CANCEL: &str = "payments-cancel";
+    pub const INVENTORY_RELEASE: &str = "inventory-release";
+    pub const CART_RESTORE: &str = "cart-restore";
+
+    /// Every (event type, consumer) pair: each consumer is one Redis-triggered component.
+    pub const SUBSCRIPTIONS: &[(EventType, &str)] = &[
+        (EventType::ProductCreated, CATALOG_SEARCH),
+        (EventType::ProductUpdated, CATALOG_SEARCH),
+        (EventType::CartCheckoutRequested, INVENTORY_RESERVE),
+        (EventType::InventoryReserved, PAYMENTS_AUTHORIZE),
+        (EventType::PaymentAuthorized, ORDERS_CONFIRM),
+        (EventType::OrderConfirmed, CART_CLEAR),
+        (EventType::OrderConfirmed, PAYMENTS_CAPTURE),
+        (EventType::OrderConfirmed, INVENTORY_COMMIT),
+        (EventType::SagaCancelPaymentRequested, PAYMENTS_CANCEL),
+        (EventType::SagaReleaseInventoryRequested, INVENTORY_RELEASE),
+        (EventType::SagaRestoreCartRequested, CART_RESTORE),
+    ];
+}
+
 /// The JSON envelope every event travels in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventEnvelope {

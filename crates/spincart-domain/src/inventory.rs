@@ -155,9 +155,9 @@ fn reference(text: &str) -> Result<String, String> {
     }
 }
 
-/// Cart lock TTL bounds: one minute to seven days.
+/// Cart lock TTL bounds: one second (tests) to seven days.
 pub fn lock_ttl_seconds(configured: i64) -> i64 {
-    configured.clamp(60, 7 * 24 * 3600)
+    configured.clamp(1, 7 * 24 * 3600)
 }
 
 #[cfg(test)]
@@ -244,7 +244,7 @@ mod tests {
     #[test]
     fn the_lock_ttl_is_clamped_to_sane_bounds() {
         assert_eq!(lock_ttl_seconds(3600), 3600);
-        assert_eq!(lock_ttl_seconds(1), 60);
+        assert_eq!(lock_ttl_seconds(0), 1);
         assert_eq!(lock_ttl_seconds(i64::MAX), 604_800);
     }
 }

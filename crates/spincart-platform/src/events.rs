@@ -170,6 +170,17 @@ pub enum Consumed {
     DeadLettered,
 }
 
+/// One delivery of a message to a consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    /// 1 for the first delivery, 2 for the first retry, ...
+    pub attempt: u32,
+}
+
+/// Runs when a message is dead-lettered, in the same transaction, so that a consumer can make
+/// the failure count (a saga step that gives up reports it).
+pub type OnDeadLetter = fn(&Db, &EventEnvelope, &mut Outbox, &str) -> Result<(), DbError>;
+
 /// Handles one message for `consumer` at most once per `event_id`.
 ///
 /// `handle` runs inside a transaction together with the "processed" mark; events it records in
@@ -180,6 +191,18 @@ pub fn consume(
     payload: &[u8],
     handle: impl FnOnce(&Db, &EventEnvelope, &mut Outbox) -> Result<(), HandlerError>,
 ) -> anyhow::Result<Consumed> {
+    consume_with(consumer, payload, None, |db, event, outbox, _| {
+        handle(db, event, outbox)
+    })
+}
+
+/// [`consume`], telling the handler which attempt this is, with a dead-letter hook.
+pub fn consume_with(
+    consumer: &str,
+    payload: &[u8],
+    on_dead_letter: Option<OnDeadLetter>,
+    handle: impl FnOnce(&Db, &EventEnvelope, &mut Outbox, Delivery) -> Result<(), HandlerError>,
+) -> anyhow::Result<Consumed> {
     let db = Db::connect()?;
     let envelope = match EventEnvelope::from_json(payload) {
         Ok(envelope) => envelope,
@@ -188,6 +211,17 @@ pub fn consume(
             eprintln!("{consumer}: dead-lettered an unreadable message: {e}");
             return Ok(Consumed::DeadLettered);
         }
+    };
+    let failed_before: i32 = db
+        .query_opt(
+            "SELECT attempts FROM messaging.failed_deliveries WHERE consumer = $1 AND event_id = $2",
+            &[db::text(consumer), db::uuid(envelope.event_id)],
+        )?
+        .map(|r| r.get(0))
+        .transpose()?
+        .unwrap_or(0);
+    let delivery = Delivery {
+        attempt: u32::try_from(failed_before).unwrap_or(0) + 1,
     };
     let mut outbox = Outbox::default();
     let result = db.transaction(|tx| -> Result<bool, HandlerError> {
@@ -199,7 +233,7 @@ pub fn consume(
         if fresh == 0 {
             return Ok(false);
         }
-        handle(tx, &envelope, &mut outbox)?;
+        handle(tx, &envelope, &mut outbox, delivery)?;
         tx.execute(
             "DELETE FROM messaging.failed_deliveries WHERE consumer = $1 AND event_id = $2",
             &[db::text(consumer), db::uuid(envelope.event_id)],
@@ -213,7 +247,15 @@ pub fn consume(
         }
         Ok(false) => Ok(Consumed::Duplicate),
         Err(HandlerError::Permanent(reason)) => {
-            dead_letter(&db, consumer, Some(&envelope), None, payload, &reason, 1)?;
+            give_up(
+                &db,
+                consumer,
+                &envelope,
+                payload,
+                &reason,
+                delivery.attempt as i32,
+                on_dead_letter,
+            )?;
             anyhow::bail!(
                 "{consumer}: {} {} dead-lettered: {reason}",
                 envelope.event_type,
@@ -221,7 +263,8 @@ pub fn consume(
             )
         }
         Err(HandlerError::Transient(reason)) => {
-            let outcome = record_failure(&db, consumer, &envelope, payload, &reason)?;
+            let outcome =
+                record_failure(&db, consumer, &envelope, payload, &reason, on_dead_letter)?;
             anyhow::bail!(
                 "{consumer}: {} {} failed ({outcome}): {reason}",
                 envelope.event_type,
@@ -229,6 +272,46 @@ pub fn consume(
             )
         }
     }
+}
+
+/// Dead-letters a message (and runs the consumer's hook) in one transaction; the "processed"
+/// mark is written too, so that a later copy of the message is not applied.
+fn give_up(
+    db: &Db,
+    consumer: &str,
+    envelope: &EventEnvelope,
+    payload: &[u8],
+    reason: &str,
+    attempts: i32,
+    on_dead_letter: Option<OnDeadLetter>,
+) -> Result<(), DbError> {
+    let mut outbox = Outbox::default();
+    db.transaction(|tx| {
+        dead_letter(
+            tx,
+            consumer,
+            Some(envelope),
+            None,
+            payload,
+            reason,
+            attempts,
+        )?;
+        tx.execute(
+            "DELETE FROM messaging.failed_deliveries WHERE consumer = $1 AND event_id = $2",
+            &[db::text(consumer), db::uuid(envelope.event_id)],
+        )?;
+        tx.execute(
+            "INSERT INTO messaging.processed_events (consumer, event_id) VALUES ($1, $2)
+             ON CONFLICT DO NOTHING",
+            &[db::text(consumer), db::uuid(envelope.event_id)],
+        )?;
+        if let Some(hook) = on_dead_letter {
+            hook(tx, envelope, &mut outbox, reason)?;
+        }
+        Ok::<_, DbError>(())
+    })?;
+    outbox.publish(db);
+    Ok(())
 }
 
 /// Records a failed delivery with exponential backoff; dead-letters it after
@@ -239,6 +322,7 @@ fn record_failure(
     envelope: &EventEnvelope,
     payload: &[u8],
     reason: &str,
+    on_dead_letter: Option<OnDeadLetter>,
 ) -> Result<String, DbError> {
     let max_attempts: i32 = crate::config::parse("max_delivery_attempts").unwrap_or(5);
     let row = db.query_one(
@@ -261,21 +345,15 @@ fn record_failure(
     )?;
     let attempts: i32 = row.get(0)?;
     if attempts >= max_attempts {
-        db.transaction(|tx| {
-            dead_letter(
-                tx,
-                consumer,
-                Some(envelope),
-                None,
-                payload,
-                reason,
-                attempts,
-            )?;
-            tx.execute(
-                "DELETE FROM messaging.failed_deliveries WHERE consumer = $1 AND event_id = $2",
-                &[db::text(consumer), db::uuid(envelope.event_id)],
-            )
-        })?;
+        give_up(
+            db,
+            consumer,
+            envelope,
+            payload,
+            reason,
+            attempts,
+            on_dead_letter,
+        )?;
         Ok(format!(
             "attempt {attempts} of {max_attempts}, dead-lettered"
         ))
@@ -308,4 +386,156 @@ pub fn dead_letter(
         ],
     )?;
     Ok(())
+}
+
+/// An event as stored, with its position in the store.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StoredEvent {
+    pub position: i64,
+    #[serde(flatten)]
+    pub envelope: EventEnvelope,
+    pub published_at: Option<String>,
+}
+
+/// Which events to read from the store (all conditions must hold).
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub correlation_id: Option<uuid::Uuid>,
+    pub aggregate_id: Option<uuid::Uuid>,
+    pub event_type: Option<String>,
+    /// Events after this position.
+    pub after_position: Option<i64>,
+    /// Events that occurred after this instant (RFC 3339).
+    pub after_time: Option<String>,
+    /// Events with this correlation id, or of this aggregate (an order's whole history).
+    pub correlation_or_aggregate: Option<(uuid::Uuid, uuid::Uuid)>,
+}
+
+const EVENT_COLUMNS: &str =
+    "position, event_id, event_type, schema_version, correlation_id, causation_id,
+    aggregate_type, aggregate_id, aggregate_version, platform.rfc3339(occurred_at), data,
+    platform.rfc3339(published_at)";
+
+fn stored_event(row: db::Row<'_>) -> Result<StoredEvent, DbError> {
+    let schema_version: i32 = row.get(3)?;
+    Ok(StoredEvent {
+        position: row.get(0)?,
+        envelope: EventEnvelope {
+            event_id: db::id(row, 1)?,
+            event_type: row.get(2)?,
+            schema_version: u32::try_from(schema_version).unwrap_or(0),
+            correlation_id: row.get(4)?,
+            causation_id: row.get(5)?,
+            aggregate_type: row.get(6)?,
+            aggregate_id: row.get(7)?,
+            aggregate_version: row.get(8)?,
+            occurred_at: row.get(9)?,
+            data: row.get(10)?,
+        },
+        published_at: row.get(11)?,
+    })
+}
+
+/// Events matching `filter`, oldest first, at most `limit`.
+pub fn query(db: &Db, filter: &EventFilter, limit: i64) -> Result<Vec<StoredEvent>, DbError> {
+    let (either_correlation, either_aggregate) = filter.correlation_or_aggregate.unzip();
+    let rows = db.query(
+        &format!(
+            "SELECT {EVENT_COLUMNS} FROM messaging.events
+              WHERE ($1::uuid IS NULL OR correlation_id = $1)
+                AND ($2::uuid IS NULL OR aggregate_id = $2)
+                AND ($3::text IS NULL OR event_type = $3)
+                AND ($4::bigint IS NULL OR position > $4)
+                AND ($5::text IS NULL OR occurred_at > $5::text::timestamptz)
+                AND ($6::uuid IS NULL OR correlation_id = $6 OR aggregate_id = $7)
+              ORDER BY position
+              LIMIT $8"
+        ),
+        &[
+            filter
+                .correlation_id
+                .map(db::uuid)
+                .unwrap_or(db::Param::DbNull),
+            filter
+                .aggregate_id
+                .map(db::uuid)
+                .unwrap_or(db::Param::DbNull),
+            db::opt_text(filter.event_type.clone()),
+            filter
+                .after_position
+                .map(Into::into)
+                .unwrap_or(db::Param::DbNull),
+            db::opt_text(filter.after_time.clone()),
+            either_correlation
+                .map(db::uuid)
+                .unwrap_or(db::Param::DbNull),
+            either_aggregate.map(db::uuid).unwrap_or(db::Param::DbNull),
+            limit.into(),
+        ],
+    )?;
+    rows.map(stored_event)
+}
+
+/// The latest stored event of `event_type` with this correlation id.
+pub fn latest(
+    db: &Db,
+    correlation_id: uuid::Uuid,
+    event_type: &str,
+) -> Result<Option<EventEnvelope>, DbError> {
+    db.query_opt(
+        &format!(
+            "SELECT {EVENT_COLUMNS} FROM messaging.events
+              WHERE correlation_id = $1 AND event_type = $2 ORDER BY position DESC LIMIT 1"
+        ),
+        &[db::uuid(correlation_id), db::text(event_type)],
+    )?
+    .map(|r| stored_event(r.row()).map(|e| e.envelope))
+    .transpose()
+}
+
+/// Publishes stored events again (they keep their ids, so consumers that applied them skip
+/// them) and marks them published.
+pub fn republish(db: &Db, envelopes: &[EventEnvelope]) -> Result<usize, DbError> {
+    let published = publish_envelopes(envelopes);
+    mark_published(db, &published)?;
+    Ok(published.len())
+}
+
+/// Publishes a raw payload on a channel (retries and dead-letter replays).
+pub fn publish_raw(channel: &str, payload: &[u8]) -> Result<(), String> {
+    let url = crate::config::require("redis_url").map_err(|e| e.to_string())?;
+    let connection = redis::Connection::open(&url).map_err(|e| format!("{e:?}"))?;
+    connection
+        .publish(channel, payload)
+        .map_err(|e| format!("{e:?}"))
+}
+
+/// Events stored more than `older_than_seconds` ago and never marked published, locked for the
+/// calling transaction (concurrent sweeps take different ones).
+pub fn claim_unpublished(
+    db: &Db,
+    older_than_seconds: i64,
+    limit: i64,
+) -> Result<Vec<EventEnvelope>, DbError> {
+    db.query(
+        &format!(
+            "SELECT {EVENT_COLUMNS} FROM messaging.events
+              WHERE published_at IS NULL AND occurred_at < now() - make_interval(secs => $1::bigint)
+              ORDER BY position
+              LIMIT $2
+              FOR UPDATE SKIP LOCKED"
+        ),
+        &[older_than_seconds.into(), limit.into()],
+    )?
+    .map(|r| stored_event(r).map(|e| e.envelope))
+}
+
+/// One stored event.
+pub fn load(db: &Db, event_id: uuid::Uuid) -> Result<Option<EventEnvelope>, DbError> {
+    db.query_opt(
+        &format!("SELECT {EVENT_COLUMNS} FROM messaging.events WHERE event_id = $1"),
+        &[db::uuid(event_id)],
+    )?
+    .map(|r| stored_event(r.row()).map(|e| e.envelope))
+    .transpose()
 }

@@ -23,8 +23,10 @@
 
 #![deny(unsafe_code)]
 
+pub mod admin;
 pub mod cart;
 pub mod catalog;
+pub mod checkout;
 pub mod config;
 pub mod db;
 pub mod events;
@@ -34,3 +36,9 @@ pub mod idempotency;
 pub mod identity;
 pub mod inventory;
 pub mod maintenance;
+pub mod metrics;
+pub mod orders;
+pub mod payments;
+
+/// The consumer names and subscriptions of [`spincart_domain::events::consumers`].
+pub use spincart_domain::events::consumers;

@@ -7,18 +7,37 @@ use serde::Serialize;
 use spincart_domain::events::{Causation, EventType, NewEvent};
 use spincart_domain::ids::CartId;
 
+use spincart_domain::saga::Fact;
+
 use crate::db::{self, Db, DbError};
-use crate::events::Outbox;
+use crate::events::{self, Outbox};
 use crate::http::{ApiError, Ctx, Reply};
-use crate::{cart, config};
+use crate::{cart, checkout, config};
 
 const BATCH: i64 = 500;
 
 /// What one sweep did.
 #[derive(Debug, Default, Serialize)]
 pub struct SweepReport {
+    /// Cart locks past their TTL, whose stock went back.
     pub locks_expired: i64,
+    /// Carts untouched for `cart_expiry_days`.
     pub carts_expired: i64,
+    /// Order reservations past their TTL that no saga had released.
+    pub reservations_expired: i64,
+    /// Stored events that had not been published.
+    pub outbox_republished: i64,
+    /// Published events a subscribed consumer had not acknowledged, published again.
+    pub unacknowledged_redelivered: i64,
+    /// Failed deliveries whose backoff was over, published again.
+    pub deliveries_retried: i64,
+    /// Sagas past a step deadline whose step's event was published again.
+    pub sagas_redriven: i64,
+    /// Sagas past a step deadline that were compensated (or whose compensation was given up).
+    pub sagas_timed_out: i64,
+    /// Failed deliveries moved to the dead letters.
+    pub dead_lettered: i64,
+    /// Idempotency keys older than 24 h.
     pub idempotency_keys_deleted: i64,
 }
 
@@ -49,11 +68,196 @@ pub fn run(ctx: &Ctx) -> Result<Reply, ApiError> {
 }
 
 pub fn sweep(db: &Db, correlation: uuid::Uuid) -> Result<SweepReport, ApiError> {
+    let (deliveries_retried, dead_lettered) = retry_deliveries(db)?;
+    let (sagas_redriven, sagas_timed_out) = saga_deadlines(db)?;
     Ok(SweepReport {
         locks_expired: expire_cart_locks(db)?,
         carts_expired: expire_carts(db, correlation)?,
+        reservations_expired: expire_reservations(db)?,
+        outbox_republished: republish_outbox(db)?,
+        unacknowledged_redelivered: redeliver_unacknowledged(db)?,
+        deliveries_retried,
+        sagas_redriven,
+        sagas_timed_out,
+        dead_lettered,
         idempotency_keys_deleted: delete_old_idempotency_keys(db)?,
     })
+}
+
+/// Order reservations past their TTL go back to stock.
+fn expire_reservations(db: &Db) -> Result<i64, DbError> {
+    let mut total = 0;
+    loop {
+        let expired: i32 = db.transaction(|tx| {
+            tx.query_one(
+                "SELECT inventory.expire_reservations($1::bigint::integer)",
+                &[BATCH.into()],
+            )?
+            .get(0)
+        })?;
+        total += i64::from(expired);
+        if i64::from(expired) < BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// Events stored but never published (Redis was down, the component died after the commit)
+/// are published now.
+fn republish_outbox(db: &Db) -> Result<i64, DbError> {
+    let mut total = 0;
+    loop {
+        let count = db.transaction(|tx| -> Result<i64, DbError> {
+            let events = events::claim_unpublished(tx, 5, BATCH)?;
+            events::republish(tx, &events)?;
+            Ok(events.len() as i64)
+        })?;
+        total += count;
+        if count < BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// Events published more than `redeliver_after_seconds` ago (and not redelivered since) that a
+/// subscribed consumer has neither applied, skipped, nor got in a retry or the dead letters:
+/// their message was lost after publishing (e.g. the subscriber was disconnected). Published
+/// again, at most 10 times, for events of the last day.
+fn redeliver_unacknowledged(db: &Db) -> Result<i64, DbError> {
+    let grace: i64 = config::parse::<i64>("redeliver_after_seconds")
+        .unwrap_or(30)
+        .max(1);
+    let (types, consumers): (Vec<Option<String>>, Vec<Option<String>>) =
+        crate::consumers::SUBSCRIPTIONS
+            .iter()
+            .map(|(t, c)| (Some(t.as_str().to_owned()), Some((*c).to_owned())))
+            .unzip();
+    db.transaction(|tx| -> Result<i64, DbError> {
+        let ids: Vec<uuid::Uuid> = tx
+            .query(
+                "WITH subs (event_type, consumer) AS (SELECT * FROM unnest($1::text[], $2::text[]))
+                 SELECT e.event_id FROM messaging.events e
+                  WHERE e.occurred_at > now() - interval '1 day'
+                    AND e.published_at < now() - make_interval(secs => $3::bigint)
+                    AND (e.redelivered_at IS NULL OR e.redelivered_at < now() - make_interval(secs => $3::bigint))
+                    AND e.redeliveries < 10
+                    AND EXISTS (
+                        SELECT 1 FROM subs s
+                         WHERE s.event_type = e.event_type
+                           AND NOT EXISTS (SELECT 1 FROM messaging.processed_events p
+                                            WHERE p.consumer = s.consumer AND p.event_id = e.event_id)
+                           AND NOT EXISTS (SELECT 1 FROM messaging.failed_deliveries f
+                                            WHERE f.consumer = s.consumer AND f.event_id = e.event_id))
+                  ORDER BY e.position
+                  LIMIT $4
+                  FOR UPDATE OF e SKIP LOCKED",
+                &[types.into(), consumers.into(), grace.into(), BATCH.into()],
+            )?
+            .map(|r| r.get(0))?;
+        let mut envelopes = Vec::new();
+        for id in &ids {
+            envelopes.extend(events::load(tx, *id)?);
+        }
+        let published = events::publish_envelopes(&envelopes);
+        let published: Vec<Option<String>> = published.iter().map(|id| Some(id.to_string())).collect();
+        tx.execute(
+            "UPDATE messaging.events SET redelivered_at = now(), redeliveries = redeliveries + 1
+              WHERE event_id = ANY($1::text[]::uuid[])",
+            &[published.clone().into()],
+        )?;
+        Ok(published.len() as i64)
+    })
+}
+
+/// Deliveries whose handler failed and whose backoff is over are published again (their
+/// consumer retries; the others skip them as duplicates); a retry is leased for 30 s so that
+/// concurrent sweeps do not publish it twice. Deliveries already at `max_delivery_attempts`
+/// go to the dead letters. Returns (retried, dead-lettered).
+fn retry_deliveries(db: &Db) -> Result<(i64, i64), DbError> {
+    let max_attempts: i32 = config::parse("max_delivery_attempts").unwrap_or(5);
+    db.transaction(|tx| {
+        let due = tx.query(
+            "SELECT consumer, event_id, event_type, payload, attempts, last_error FROM messaging.failed_deliveries
+              WHERE next_attempt_at <= now()
+              ORDER BY next_attempt_at
+              LIMIT $1
+              FOR UPDATE SKIP LOCKED",
+            &[BATCH.into()],
+        )?;
+        let (mut retried, mut dead) = (0, 0);
+        for row in due.iter() {
+            let consumer: String = row.get(0)?;
+            let event_id: uuid::Uuid = row.get(1)?;
+            let event_type: String = row.get(2)?;
+            let payload: Vec<u8> = row.get(3)?;
+            let attempts: i32 = row.get(4)?;
+            if attempts >= max_attempts {
+                let error: String = row.get(5)?;
+                events::dead_letter(tx, &consumer, None, Some(&event_type), &payload, &error, attempts)?;
+                tx.execute(
+                    "DELETE FROM messaging.failed_deliveries WHERE consumer = $1 AND event_id = $2",
+                    &[db::text(&consumer), db::uuid(event_id)],
+                )?;
+                dead += 1;
+                continue;
+            }
+            if let Err(e) = events::publish_raw(&event_type, &payload) {
+                eprintln!("retrying {event_type} {event_id} for {consumer}: {e}");
+                continue;
+            }
+            tx.execute(
+                "UPDATE messaging.failed_deliveries SET next_attempt_at = now() + interval '30 seconds'
+                  WHERE consumer = $1 AND event_id = $2",
+                &[db::text(&consumer), db::uuid(event_id)],
+            )?;
+            retried += 1;
+        }
+        Ok((retried, dead))
+    })
+}
+
+/// Sagas past their step deadline: the step's event is published again (up to
+/// `MAX_REDRIVES` times: a lost message is delivered, a handled one is skipped); after that
+/// the step times out and the saga compensates, or a compensation that does not finish is
+/// given up (COMPENSATION_FAILED). Returns (re-driven, timed out).
+fn saga_deadlines(db: &Db) -> Result<(i64, i64), DbError> {
+    let mut outbox = Outbox::default();
+    let mut redrive = Vec::new();
+    let counts = db.transaction(|tx| -> Result<(i64, i64), DbError> {
+        let (mut redriven, mut timed_out) = (0, 0);
+        for mut saga in checkout::queries::claim_due(tx, 100)? {
+            if saga.redrives < checkout::MAX_REDRIVES {
+                if let Some(event) = checkout::last_step_event(tx, &saga)? {
+                    redrive.push(event);
+                }
+                checkout::queries::redriven(tx, saga.id, checkout::step_timeout_seconds())?;
+                checkout::queries::log(
+                    tx,
+                    saga.id,
+                    "redrive",
+                    None,
+                    saga.saga.status,
+                    saga.saga.status,
+                    "step deadline passed; step event published again",
+                )?;
+                redriven += 1;
+                continue;
+            }
+            let fact = match saga.saga.current_compensation() {
+                Some(compensation) => Fact::CompensationFailed {
+                    compensation,
+                    reason: "compensation timed out".into(),
+                },
+                None => Fact::StepTimedOut,
+            };
+            checkout::report(tx, &mut saga, fact, &mut outbox, None)?;
+            timed_out += 1;
+        }
+        Ok((redriven, timed_out))
+    })?;
+    events::republish(db, &redrive)?;
+    outbox.publish(db);
+    Ok(counts)
 }
 
 /// Gives back the stock of cart locks whose TTL has passed.

@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod queries;
+pub mod saga;
 
 use serde::Deserialize;
 use spincart_domain::cart::{Cart, CartError, CartStatus};
@@ -218,6 +219,7 @@ pub fn add_item(ctx: &Ctx) -> Result<Reply, ApiError> {
         .map_err(|e| ApiError::invalid_field("product_id", e.to_string()))?;
     let quantity = quantity(request.quantity)?;
     mutate(ctx, |tx, cart| {
+        cart.ensure_active().map_err(cart_error)?;
         let product = queries::product_for_cart(tx, product_id)?
             .ok_or_else(|| ApiError::not_found("Product"))?;
         let change = cart.add(&product, quantity).map_err(cart_error)?;

@@ -3,6 +3,7 @@
 //! checkout handlers.
 
 pub mod queries;
+pub mod saga;
 
 use spincart_domain::events::{Causation, EventType, NewEvent};
 use spincart_domain::ids::ProductId;

@@ -1,0 +1,12 @@
+//! Compensation (payments): `saga.cancel_payment_requested` → void, refund or cancel → `payment.voided` | `payment.refunded`.
+
+#[spin_sdk::redis_component]
+fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
+    spincart_platform::events::consume_with(
+        spincart_platform::consumers::PAYMENTS_CANCEL,
+        &message,
+        Some(spincart_platform::payments::cancel_gave_up),
+        |db, event, outbox, _| spincart_platform::payments::cancel(db, event, outbox),
+    )?;
+    Ok(())
+}

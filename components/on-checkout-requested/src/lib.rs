@@ -1,0 +1,11 @@
+//! Saga step 1 (inventory): `cart.checkout_requested` → the order's reservations → `inventory.reserved` | `inventory.rejected`.
+
+#[spin_sdk::redis_component]
+fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
+    spincart_platform::events::consume(
+        spincart_platform::consumers::INVENTORY_RESERVE,
+        &message,
+        spincart_platform::inventory::saga::reserve_for_order,
+    )?;
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! Saga step 2 (payments): `inventory.reserved` → authorize → `payment.authorized` | `payment.declined` (retried with backoff on provider errors, then declined).
+
+#[spin_sdk::redis_component]
+fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
+    spincart_platform::events::consume_with(
+        spincart_platform::consumers::PAYMENTS_AUTHORIZE,
+        &message,
+        Some(spincart_platform::payments::authorize_gave_up),
+        spincart_platform::payments::authorize,
+    )?;
+    Ok(())
+}

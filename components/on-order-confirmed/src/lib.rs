@@ -1,0 +1,11 @@
+//! After confirmation (cart): `order.confirmed` → the cart is cleared (`cart.cleared`).
+
+#[spin_sdk::redis_component]
+fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
+    spincart_platform::events::consume(
+        spincart_platform::consumers::CART_CLEAR,
+        &message,
+        spincart_platform::cart::saga::clear_after_order,
+    )?;
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! Compensation (cart): `saga.restore_cart_requested` → the cart is ACTIVE again with its lines (`cart.restored`).
+
+#[spin_sdk::redis_component]
+fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
+    spincart_platform::events::consume_with(
+        spincart_platform::consumers::CART_RESTORE,
+        &message,
+        Some(spincart_platform::cart::saga::restore_gave_up),
+        |db, event, outbox, _| spincart_platform::cart::saga::restore(db, event, outbox),
+    )?;
+    Ok(())
+}

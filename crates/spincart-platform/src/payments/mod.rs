@@ -1,0 +1,282 @@
+//! Payments' part in the checkout saga, with the simulated provider of
+//! [`spincart_domain::payment`]: authorize when stock is reserved, capture when the order is
+//! confirmed, and — as a compensation — void an authorization, refund a capture, or cancel an
+//! authorization still waiting for the provider.
+
+pub mod queries;
+
+use spincart_domain::events::{EventEnvelope, EventType, NewEvent};
+use spincart_domain::money::format_minor;
+use spincart_domain::payment::{self, PaymentStatus, ProviderAnswer, Undo};
+use spincart_domain::saga::{Compensation, Fact, SagaStatus};
+
+use crate::checkout::{self, SagaRecord};
+use crate::db::{Db, DbError};
+use crate::events::{Delivery, HandlerError, Outbox};
+use crate::orders;
+
+/// The aggregate type of payment events.
+pub const AGGREGATE: &str = "payment";
+
+fn payment_event(
+    db: &Db,
+    outbox: &mut Outbox,
+    saga: &SagaRecord,
+    event_type: EventType,
+    payment: &queries::PaymentRow,
+    amount_minor: i64,
+    causation: spincart_domain::events::Causation,
+    extra: serde_json::Value,
+) -> Result<(), DbError> {
+    let mut data = serde_json::json!({
+        "payment_id": payment.id, "order_id": saga.order_id, "saga_id": saga.id,
+        "amount": format_minor(amount_minor), "currency": payment.currency,
+    });
+    if let (Some(data), serde_json::Value::Object(extra)) = (data.as_object_mut(), extra) {
+        data.extend(extra);
+    }
+    outbox.record(
+        db,
+        NewEvent::new(event_type, AGGREGATE, payment.id, payment.version, &data),
+        causation,
+    )?;
+    Ok(())
+}
+
+/// `inventory.reserved` → ask the provider (attempt by attempt): `payment.authorized`,
+/// `payment.declined`, a retryable error, or silence (the step deadline handles it).
+pub fn authorize(
+    db: &Db,
+    event: &EventEnvelope,
+    outbox: &mut Outbox,
+    delivery: Delivery,
+) -> Result<(), HandlerError> {
+    checkout::step(
+        db,
+        event,
+        outbox,
+        SagaStatus::InventoryReserved,
+        |tx, saga, outbox, causation| {
+            if queries::by_order(tx, saga.order_id)?
+                .is_some_and(|p| p.status != PaymentStatus::Pending)
+            {
+                return Ok(None);
+            }
+            let (amount, currency) = orders::queries::amount(tx, saga.order_id)?;
+            let attempt = |status, error: Option<&str>| {
+                queries::record_attempt(
+                    tx,
+                    saga.order_id,
+                    saga.id,
+                    &saga.payment_token,
+                    amount,
+                    &currency,
+                    status,
+                    delivery.attempt,
+                    error,
+                )
+            };
+            match payment::authorize(&saga.payment_token, delivery.attempt) {
+                ProviderAnswer::Authorized => {
+                    let p = attempt(PaymentStatus::Authorized, None)?;
+                    payment_event(
+                        tx,
+                        outbox,
+                        saga,
+                        EventType::PaymentAuthorized,
+                        &p,
+                        amount,
+                        causation,
+                        serde_json::json!({}),
+                    )?;
+                    Ok(Some(Fact::PaymentAuthorized))
+                }
+                ProviderAnswer::Declined(reason) => {
+                    let p = attempt(PaymentStatus::Declined, Some(&reason))?;
+                    payment_event(
+                        tx,
+                        outbox,
+                        saga,
+                        EventType::PaymentDeclined,
+                        &p,
+                        amount,
+                        causation,
+                        serde_json::json!({ "reason": reason }),
+                    )?;
+                    Ok(Some(Fact::PaymentDeclined { reason }))
+                }
+                ProviderAnswer::Error(error) => Err(HandlerError::Transient(error)),
+                ProviderAnswer::NoAnswer => {
+                    attempt(PaymentStatus::Pending, None)?;
+                    Ok(None)
+                }
+            }
+        },
+    )
+}
+
+/// Dead-letter hook of [`authorize`]: the provider kept failing, so the payment is declined
+/// and the saga compensates.
+pub fn authorize_gave_up(
+    db: &Db,
+    event: &EventEnvelope,
+    outbox: &mut Outbox,
+    reason: &str,
+) -> Result<(), DbError> {
+    let Some(mut saga) = checkout::lock(
+        db,
+        spincart_domain::ids::SagaId::from_uuid(event.correlation_id),
+    )?
+    else {
+        return Ok(());
+    };
+    if saga.saga.status != SagaStatus::InventoryReserved {
+        return Ok(());
+    }
+    let (amount, currency) = orders::queries::amount(db, saga.order_id)?;
+    let reason = format!("payment provider error after retries: {reason}");
+    let attempts: i32 = crate::config::parse("max_delivery_attempts").unwrap_or(5);
+    let p = queries::record_attempt(
+        db,
+        saga.order_id,
+        saga.id,
+        &saga.payment_token,
+        amount,
+        &currency,
+        PaymentStatus::Declined,
+        attempts as u32,
+        Some(&reason),
+    )?;
+    let causation = saga.causation(Some(event.event_id.as_uuid()));
+    payment_event(
+        db,
+        outbox,
+        &saga,
+        EventType::PaymentDeclined,
+        &p,
+        amount,
+        causation,
+        serde_json::json!({ "reason": reason }),
+    )?;
+    checkout::report(
+        db,
+        &mut saga,
+        Fact::PaymentDeclined { reason },
+        outbox,
+        Some(event.event_id.as_uuid()),
+    )?;
+    Ok(())
+}
+
+/// `order.confirmed` → capture the authorization (`payment.captured`).
+pub fn capture(db: &Db, event: &EventEnvelope, outbox: &mut Outbox) -> Result<(), HandlerError> {
+    checkout::step(
+        db,
+        event,
+        outbox,
+        SagaStatus::Confirmed,
+        |tx, saga, outbox, causation| {
+            if let Some(p) = queries::by_order(tx, saga.order_id)? {
+                if p.status == PaymentStatus::Authorized {
+                    let version = queries::set_status(
+                        tx,
+                        p.id,
+                        PaymentStatus::Captured,
+                        Some(p.amount_minor),
+                        None,
+                    )?;
+                    let p = queries::PaymentRow { version, ..p };
+                    payment_event(
+                        tx,
+                        outbox,
+                        saga,
+                        EventType::PaymentCaptured,
+                        &p,
+                        p.amount_minor,
+                        causation,
+                        serde_json::json!({}),
+                    )?;
+                }
+            }
+            Ok(None)
+        },
+    )
+}
+
+/// `saga.cancel_payment_requested` → void, refund (the whole capture) or cancel a pending
+/// authorization; nothing taken, nothing to do.
+pub fn cancel(db: &Db, event: &EventEnvelope, outbox: &mut Outbox) -> Result<(), HandlerError> {
+    checkout::compensate(
+        db,
+        event,
+        outbox,
+        Compensation::CancelPayment,
+        |tx, saga, outbox, causation| {
+            let payment = queries::by_order(tx, saga.order_id)?;
+            let Some(p) = payment else { return Ok(()) };
+            match payment::undo(Some(p.status)) {
+                Undo::Void => {
+                    let version = queries::set_status(tx, p.id, PaymentStatus::Voided, None, None)?;
+                    let p = queries::PaymentRow { version, ..p };
+                    payment_event(
+                        tx,
+                        outbox,
+                        saga,
+                        EventType::PaymentVoided,
+                        &p,
+                        p.amount_minor,
+                        causation,
+                        serde_json::json!({ "was": "authorized" }),
+                    )?;
+                }
+                Undo::Refund => {
+                    let version = queries::set_status(
+                        tx,
+                        p.id,
+                        PaymentStatus::Refunded,
+                        None,
+                        Some(p.captured_minor),
+                    )?;
+                    let p = queries::PaymentRow { version, ..p };
+                    payment_event(
+                        tx,
+                        outbox,
+                        saga,
+                        EventType::PaymentRefunded,
+                        &p,
+                        p.captured_minor,
+                        causation,
+                        serde_json::json!({}),
+                    )?;
+                }
+                Undo::CancelPending => {
+                    let version =
+                        queries::set_status(tx, p.id, PaymentStatus::Cancelled, None, None)?;
+                    let p = queries::PaymentRow { version, ..p };
+                    payment_event(
+                        tx,
+                        outbox,
+                        saga,
+                        EventType::PaymentVoided,
+                        &p,
+                        0,
+                        causation,
+                        serde_json::json!({ "was": "pending" }),
+                    )?;
+                }
+                Undo::Nothing => {}
+            }
+            Ok(())
+        },
+    )
+}
+
+/// Dead-letter hook of [`cancel`].
+pub fn cancel_gave_up(
+    db: &Db,
+    event: &EventEnvelope,
+    outbox: &mut Outbox,
+    reason: &str,
+) -> Result<(), DbError> {
+    checkout::compensation_gave_up(db, event, outbox, Compensation::CancelPayment, reason)
+}
