@@ -27,11 +27,11 @@ pub struct TestApp {
     /// The app's Redis, when known (`SPINCART_REDIS_URL` for an app the suite did not start):
     /// lets tests publish messages themselves.
     pub redis_url: Option<String>,
+    admin: OnceCell<User>,
     _host: Option<Mutex<LocalApp>>,
 }
 
 static APP: OnceCell<TestApp> = OnceCell::const_new();
-static ADMIN: OnceCell<User> = OnceCell::const_new();
 
 /// The app, started on first use.
 pub async fn app() -> &'static TestApp {
@@ -46,6 +46,7 @@ pub async fn app() -> &'static TestApp {
                 db_url: None,
                 jwt_secret: std::env::var("SPINCART_JWT_SECRET").ok(),
                 redis_url: std::env::var("SPINCART_REDIS_URL").ok(),
+                admin: OnceCell::new(),
                 _host: None,
             },
             Err(_) => start_local_host().await,
@@ -63,15 +64,9 @@ pub const E2E_SETTINGS: &[(&str, &str)] = &[
 
 async fn start_local_host() -> TestApp {
     let local = LocalApp::start("e2e", E2E_SETTINGS).await;
-    TestApp {
-        base_url: local.base_url.clone(),
-        admin_email: local.admin_email.clone(),
-        admin_password: "e2e-admin-password".into(),
-        db_url: Some(local.db_url.clone()),
-        jwt_secret: Some(local.jwt_secret.clone()),
-        redis_url: Some(local.redis.url()),
-        _host: Some(Mutex::new(local)),
-    }
+    let mut app = TestApp::talking_to(&local);
+    app._host = Some(Mutex::new(local));
+    app
 }
 
 /// A response, with its body parsed as JSON when it is JSON.
@@ -126,6 +121,25 @@ pub struct User {
 }
 
 impl TestApp {
+    /// A client of an app this test started itself (fault tests own their app).
+    pub fn talking_to(local: &LocalApp) -> TestApp {
+        TestApp {
+            base_url: local.base_url.clone(),
+            admin_email: local.admin_email.clone(),
+            admin_password: "e2e-admin-password".into(),
+            db_url: Some(local.db_url.clone()),
+            jwt_secret: Some(local.jwt_secret.clone()),
+            redis_url: Some(local.redis.url()),
+            admin: OnceCell::new(),
+            _host: None,
+        }
+    }
+
+    /// Whether this suite started the app (so a test may start apps of its own too).
+    pub fn is_local(&self) -> bool {
+        self._host.is_some()
+    }
+
     /// A request builder with the JSON content type; `token` adds `Authorization`.
     pub fn request(
         &self,
@@ -201,7 +215,7 @@ impl TestApp {
 
     /// The admin (an e-mail listed in `admin_emails`), registered once.
     pub async fn admin(&self) -> &User {
-        ADMIN
+        self.admin
             .get_or_init(|| async {
                 self.register_and_login(&self.admin_email, &self.admin_password)
                     .await

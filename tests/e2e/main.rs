@@ -8,6 +8,7 @@ mod carts;
 mod catalog;
 mod checkout;
 mod concurrency;
+mod faults;
 mod health;
 mod helpers;
 mod identity;

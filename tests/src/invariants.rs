@@ -50,7 +50,7 @@ pub async fn check(db_url: &str) -> Result<(), String> {
             "money kept equals the totals of confirmed and shipped orders",
             "SELECT CASE WHEN (SELECT coalesce(sum(captured_minor - refunded_minor), 0) FROM payments.payments)
                             = (SELECT coalesce(sum(total_minor), 0) FROM orders.orders WHERE status IN ('CONFIRMED', 'SHIPPED'))
-                         THEN 0 ELSE 1 END",
+                         THEN 0 ELSE 1 END::bigint",
         ),
         (
             "a refund equals its capture",
