@@ -2,6 +2,7 @@
 //! and invokes it directly — an HTTP request in, the response out; a Redis message in, the
 //! result out — against real PostgreSQL and Redis, with a fresh database per test.
 
+mod admin;
 mod carts;
 mod catalog;
 mod health;
@@ -9,4 +10,5 @@ mod identity;
 mod inventory;
 mod maintenance;
 mod manifest;
+mod saga;
 mod support;
