@@ -19,4 +19,10 @@ if [ -z "${SPIN_VARIABLE_JWT_SECRET:-}" ]; then
   SPIN_VARIABLE_JWT_SECRET=$(cat .spincart/jwt_secret)
   export SPIN_VARIABLE_JWT_SECRET
 fi
+# The token the host's scheduled sweep presents (generated once, like the signing key).
+if [ -z "${SPIN_VARIABLE_MAINTENANCE_TOKEN:-}" ]; then
+  [ -s .spincart/maintenance_token ] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > .spincart/maintenance_token
+  SPIN_VARIABLE_MAINTENANCE_TOKEN=$(cat .spincart/maintenance_token)
+  export SPIN_VARIABLE_MAINTENANCE_TOKEN
+fi
 export SPIN_VARIABLE_ADMIN_EMAILS=${SPIN_VARIABLE_ADMIN_EMAILS:-admin@spincart.local}

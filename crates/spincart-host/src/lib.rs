@@ -29,6 +29,7 @@ pub mod manifest;
 pub mod migrate;
 pub mod router;
 pub mod runtime;
+pub mod schedule;
 pub mod trigger;
 pub mod up;
 pub mod variables;

@@ -37,6 +37,14 @@ enum Command {
         /// Exit when standard input is closed (for test runners that own the host).
         #[arg(long)]
         exit_on_stdin_eof: bool,
+        /// Call an endpoint at an interval, like a cron job: "<interval> <METHOD> <path>",
+        /// e.g. "15s POST /api/v1/admin/maintenance/run". May be repeated.
+        #[arg(long)]
+        schedule: Vec<String>,
+        /// A header for scheduled requests, "Name: value"; `{{ variable }}` templates are
+        /// expanded with the app's variables. May be repeated.
+        #[arg(long)]
+        schedule_header: Vec<String>,
     },
     /// Apply SQL migrations (ordered, recorded, safe to run twice).
     Migrate {
@@ -75,7 +83,17 @@ async fn main() -> anyhow::Result<()> {
             disable_cache,
             disable_pooling,
             exit_on_stdin_eof,
+            schedule,
+            schedule_header,
         } => {
+            let schedules = schedule
+                .iter()
+                .map(|s| spincart_host::schedule::Schedule::parse(s))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let schedule_headers = schedule_header
+                .iter()
+                .map(|h| spincart_host::schedule::parse_header(h))
+                .collect::<anyhow::Result<Vec<_>>>()?;
             up(UpOptions {
                 manifest,
                 listen,
@@ -85,6 +103,8 @@ async fn main() -> anyhow::Result<()> {
                     ..HostOptions::default()
                 },
                 exit_on_stdin_eof,
+                schedules,
+                schedule_headers,
             })
             .await
         }

@@ -20,6 +20,9 @@ pub struct UpOptions {
     pub host: HostOptions,
     /// Exit when standard input closes (lets a test process own the host's lifetime).
     pub exit_on_stdin_eof: bool,
+    /// Requests to make at intervals (a cron job's stand-in), and the headers they carry.
+    pub schedules: Vec<crate::schedule::Schedule>,
+    pub schedule_headers: Vec<(String, String)>,
 }
 
 /// Runs the app until Ctrl-C (or stdin EOF when asked).
@@ -58,6 +61,18 @@ pub async fn up(options: UpOptions) -> anyhow::Result<()> {
 
     if !redis.is_empty() {
         tokio::spawn(redis.clone().run());
+    }
+    for schedule in options.schedules.clone() {
+        println!(
+            "Scheduled: {} {} every {:?}",
+            schedule.method, schedule.path, schedule.every
+        );
+        tokio::spawn(crate::schedule::run(
+            schedule,
+            options.schedule_headers.clone(),
+            app.services.resolver.clone(),
+            http.clone(),
+        ));
     }
     let exit_on_stdin_eof = options.exit_on_stdin_eof;
     let shutdown = async move {
