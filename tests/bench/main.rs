@@ -197,6 +197,126 @@ fn instantiation_times(log: &std::path::Path) -> Vec<Duration> {
     times
 }
 
+/// Checkout → CONFIRMED at a steady load: `shoppers` customers each fill a cart, check out,
+/// wait (long-polling) for the order to be confirmed, and start again. Latency is taken from the
+/// server's own clock: the saga's creation to its CONFIRMED transition.
+async fn saga_bench(
+    app: &LocalApp,
+    client: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    run_id: &str,
+    seconds: u64,
+    shoppers: usize,
+) -> String {
+    eprintln!("==> checkout saga for {seconds}s with {shoppers} shoppers (each: cart, add, checkout, wait for CONFIRMED)");
+    let body = json!({ "sku": format!("BENCH-{run_id}-SAGA"), "name": "Saga bench", "category": "bench",
+                       "price": "2.50", "currency": "USD", "initial_stock": 1_000_000 });
+    let product = post(client, format!("{base}/api/v1/products"), Some(admin), body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tokens: Vec<String> = join_all((0..shoppers).map(|i| {
+        let email = format!("saga-{run_id}-{i}@bench.test");
+        async move { login(client, base, &email).await }
+    }))
+    .await;
+    let db = spincart_tests::connect(&app.db_url).await;
+    let started_at: String = db
+        .query_one("SELECT platform.rfc3339(now())", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let confirmed: usize = join_all(tokens.iter().map(|token| {
+        let (client, base, product) = (client.clone(), base.to_owned(), product.clone());
+        async move {
+            let mut done = 0;
+            while Instant::now() < deadline {
+                // The previous cart may still be clearing (a follow-up of the confirmation).
+                let cart = loop {
+                    let cart = post(
+                        &client,
+                        format!("{base}/api/v1/carts"),
+                        Some(token),
+                        json!({}),
+                    )
+                    .await;
+                    if cart["status"] == "ACTIVE" {
+                        break cart["id"].as_str().unwrap().to_owned();
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                };
+                post(
+                    &client,
+                    format!("{base}/api/v1/carts/{cart}/items"),
+                    Some(token),
+                    json!({ "product_id": product, "quantity": 1 }),
+                )
+                .await;
+                let placed = post(
+                    &client,
+                    format!("{base}/api/v1/carts/{cart}/checkout"),
+                    Some(token),
+                    json!({ "payment_token": "tok_visa" }),
+                )
+                .await;
+                let order = placed["order_id"].as_str().unwrap().to_owned();
+                loop {
+                    let current: Value = client
+                        .get(format!("{base}/api/v1/orders/{order}?wait=5"))
+                        .bearer_auth(token)
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    if current["status"] == "CONFIRMED" {
+                        done += 1;
+                        break;
+                    }
+                    assert_ne!(current["status"], "FAILED", "{current}");
+                }
+            }
+            done
+        }
+    }))
+    .await
+    .into_iter()
+    .sum();
+    let elapsed = started.elapsed();
+    let mut latencies: Vec<f64> = db
+        .query(
+            "SELECT extract(epoch FROM l.at - s.created_at)::float8 FROM checkout.saga_log l
+               JOIN checkout.sagas s ON s.id = l.saga_id
+              WHERE l.to_status = 'CONFIRMED' AND s.created_at >= $1::text::timestamptz",
+            &[&started_at],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, f64>(0))
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+    let at = |p: f64| {
+        latencies
+            .get(((latencies.len().max(1) - 1) as f64 * p).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+            * 1000.0
+    };
+    format!(
+        "\nCheckout saga, {shoppers} shoppers for {seconds}s: {confirmed} orders confirmed ({:.1} sagas/s); \
+         checkout → CONFIRMED p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms (server clock)\n",
+        confirmed as f64 / elapsed.as_secs_f64(),
+        at(0.5),
+        at(0.9),
+        at(0.99)
+    )
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
@@ -330,6 +450,24 @@ async fn main() {
             ms(stats.percentile(0.90)),
             ms(stats.percentile(0.99)),
         ));
+    }
+    if options
+        .only
+        .as_deref()
+        .is_none_or(|only| "checkout saga".contains(only))
+    {
+        report.push_str(
+            &saga_bench(
+                &app,
+                &client,
+                &base,
+                &admin,
+                &run_id,
+                options.seconds,
+                options.concurrency.min(16),
+            )
+            .await,
+        );
     }
     let times = instantiation_times(&app.log_path);
     if !times.is_empty() {
