@@ -422,8 +422,8 @@ async fn main() {
         },
     ];
 
-    let mut report = format!(
-        "| scenario | concurrency | requests | unexpected | req/s | p50 | p90 | p99 |\n|---|---|---|---|---|---|---|---|\n"
+    let mut report = String::from(
+        "| scenario | concurrency | requests | unexpected | req/s | p50 | p90 | p99 |\n|---|---|---|---|---|---|---|---|\n",
     );
     for scenario in &scenarios {
         if options

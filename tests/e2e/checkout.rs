@@ -60,13 +60,7 @@ async fn a_visa_checkout_is_confirmed_captured_and_clears_the_cart() {
     assert_eq!(order["items"][0]["unit_price"], "12.50");
     assert_eq!(order["cart_id"], cart.as_str());
 
-    let history = history_with(
-        &app,
-        &user,
-        &order_id,
-        &["payment.captured", "cart.cleared"],
-    )
-    .await;
+    let history = history_with(app, &user, &order_id, &["payment.captured", "cart.cleared"]).await;
     let saga_id = placed.body["saga_id"].as_str().unwrap();
     assert!(
         history.iter().all(|e| e["correlation_id"] == saga_id),
@@ -132,7 +126,7 @@ async fn a_declined_card_compensates_in_reverse_and_restores_the_cart() {
     let app = app().await;
     let (user, cart, product) = app.shopper("10.00", 5, 2).await;
     let order_id = app.place_order(&user, &cart, "tok_decline").await;
-    everything_given_back(&app, &user, &order_id, &cart, &product).await;
+    everything_given_back(app, &user, &order_id, &cart, &product).await;
     let history = app.history(&user, &order_id).await;
     let seen = types(&history);
     for expected in [
@@ -157,7 +151,7 @@ async fn a_provider_that_keeps_failing_is_retried_then_dead_lettered_and_compens
     let app = app().await;
     let (user, cart, product) = app.shopper("10.00", 5, 2).await;
     let order_id = app.place_order(&user, &cart, "tok_error").await;
-    everything_given_back(&app, &user, &order_id, &cart, &product).await;
+    everything_given_back(app, &user, &order_id, &cart, &product).await;
     let history = app.history(&user, &order_id).await;
     let declined = event(&history, "payment.declined");
     assert!(
@@ -213,7 +207,7 @@ async fn a_provider_that_never_answers_times_out_and_compensates() {
     let app = app().await;
     let (user, cart, product) = app.shopper("10.00", 5, 2).await;
     let order_id = app.place_order(&user, &cart, "tok_timeout").await;
-    let order = everything_given_back(&app, &user, &order_id, &cart, &product).await;
+    let order = everything_given_back(app, &user, &order_id, &cart, &product).await;
     assert_eq!(order["saga"]["step"], "done");
     let history = app.history(&user, &order_id).await;
     let voided = event(&history, "payment.voided");
@@ -235,7 +229,7 @@ async fn cancelling_a_confirmed_order_refunds_the_capture_and_releases_the_stock
     let order_id = app.place_order(&user, &cart, "tok_visa").await;
     app.order_until(&user, &order_id, 30, |o| o["status"] == "CONFIRMED")
         .await;
-    history_with(&app, &user, &order_id, &["payment.captured"]).await;
+    history_with(app, &user, &order_id, &["payment.captured"]).await;
     let cancel = app
         .post(
             &format!("/api/v1/orders/{order_id}/cancel"),
@@ -445,13 +439,7 @@ async fn the_same_events_delivered_again_change_nothing() {
     let order_id = app.place_order(&user, &cart, "tok_visa").await;
     app.order_until(&user, &order_id, 30, |o| o["status"] == "CONFIRMED")
         .await;
-    let before = history_with(
-        &app,
-        &user,
-        &order_id,
-        &["payment.captured", "cart.cleared"],
-    )
-    .await;
+    let before = history_with(app, &user, &order_id, &["payment.captured", "cart.cleared"]).await;
     let stock_before = app.stock(&product).await;
     for e in &before {
         let envelope = json!({
@@ -460,7 +448,7 @@ async fn the_same_events_delivered_again_change_nothing() {
             "aggregate_id": e["aggregate_id"], "aggregate_version": e["aggregate_version"], "occurred_at": e["occurred_at"], "data": e["data"],
         });
         if !publish(
-            &app,
+            app,
             e["event_type"].as_str().unwrap(),
             &serde_json::to_vec(&envelope).unwrap(),
         )
@@ -497,7 +485,7 @@ async fn the_same_events_delivered_again_change_nothing() {
 async fn an_unreadable_message_is_dead_lettered_and_the_rest_keeps_flowing() {
     let app = app().await;
     let garbage = format!("not an event {}", uuid::Uuid::new_v4());
-    if !publish(&app, "inventory.reserved", garbage.as_bytes()).await {
+    if !publish(app, "inventory.reserved", garbage.as_bytes()).await {
         return;
     }
     let (user, cart, _) = app.shopper("5.00", 5, 1).await;

@@ -18,26 +18,33 @@ use crate::orders;
 /// The aggregate type of payment events.
 pub const AGGREGATE: &str = "payment";
 
-fn payment_event(
+/// A payment event to record: its type, the payment as it is now, the amount it is about, and
+/// anything else its data should say.
+struct PaymentNews<'a> {
+    event_type: EventType,
+    payment: &'a queries::PaymentRow,
+    amount_minor: i64,
+    extra: serde_json::Value,
+}
+
+fn record(
     db: &Db,
     outbox: &mut Outbox,
     saga: &SagaRecord,
-    event_type: EventType,
-    payment: &queries::PaymentRow,
-    amount_minor: i64,
     causation: spincart_domain::events::Causation,
-    extra: serde_json::Value,
+    news: PaymentNews<'_>,
 ) -> Result<(), DbError> {
+    let p = news.payment;
     let mut data = serde_json::json!({
-        "payment_id": payment.id, "order_id": saga.order_id, "saga_id": saga.id,
-        "amount": format_minor(amount_minor), "currency": payment.currency,
+        "payment_id": p.id, "order_id": saga.order_id, "saga_id": saga.id,
+        "amount": format_minor(news.amount_minor), "currency": p.currency,
     });
-    if let (Some(data), serde_json::Value::Object(extra)) = (data.as_object_mut(), extra) {
+    if let (Some(data), serde_json::Value::Object(extra)) = (data.as_object_mut(), news.extra) {
         data.extend(extra);
     }
     outbox.record(
         db,
-        NewEvent::new(event_type, AGGREGATE, payment.id, payment.version, &data),
+        NewEvent::new(news.event_type, AGGREGATE, p.id, p.version, &data),
         causation,
     )?;
     Ok(())
@@ -79,29 +86,33 @@ pub fn authorize(
             match payment::authorize(&saga.payment_token, delivery.attempt) {
                 ProviderAnswer::Authorized => {
                     let p = attempt(PaymentStatus::Authorized, None)?;
-                    payment_event(
+                    record(
                         tx,
                         outbox,
                         saga,
-                        EventType::PaymentAuthorized,
-                        &p,
-                        amount,
                         causation,
-                        serde_json::json!({}),
+                        PaymentNews {
+                            event_type: EventType::PaymentAuthorized,
+                            payment: &p,
+                            amount_minor: amount,
+                            extra: serde_json::json!({}),
+                        },
                     )?;
                     Ok(Some(Fact::PaymentAuthorized))
                 }
                 ProviderAnswer::Declined(reason) => {
                     let p = attempt(PaymentStatus::Declined, Some(&reason))?;
-                    payment_event(
+                    record(
                         tx,
                         outbox,
                         saga,
-                        EventType::PaymentDeclined,
-                        &p,
-                        amount,
                         causation,
-                        serde_json::json!({ "reason": reason }),
+                        PaymentNews {
+                            event_type: EventType::PaymentDeclined,
+                            payment: &p,
+                            amount_minor: amount,
+                            extra: serde_json::json!({ "reason": reason }),
+                        },
                     )?;
                     Ok(Some(Fact::PaymentDeclined { reason }))
                 }
@@ -148,15 +159,17 @@ pub fn authorize_gave_up(
         Some(&reason),
     )?;
     let causation = saga.causation(Some(event.event_id.as_uuid()));
-    payment_event(
+    record(
         db,
         outbox,
         &saga,
-        EventType::PaymentDeclined,
-        &p,
-        amount,
         causation,
-        serde_json::json!({ "reason": reason }),
+        PaymentNews {
+            event_type: EventType::PaymentDeclined,
+            payment: &p,
+            amount_minor: amount,
+            extra: serde_json::json!({ "reason": reason }),
+        },
     )?;
     checkout::report(
         db,
@@ -186,15 +199,17 @@ pub fn capture(db: &Db, event: &EventEnvelope, outbox: &mut Outbox) -> Result<()
                         None,
                     )?;
                     let p = queries::PaymentRow { version, ..p };
-                    payment_event(
+                    record(
                         tx,
                         outbox,
                         saga,
-                        EventType::PaymentCaptured,
-                        &p,
-                        p.amount_minor,
                         causation,
-                        serde_json::json!({}),
+                        PaymentNews {
+                            event_type: EventType::PaymentCaptured,
+                            payment: &p,
+                            amount_minor: p.amount_minor,
+                            extra: serde_json::json!({}),
+                        },
                     )?;
                 }
             }
@@ -218,15 +233,17 @@ pub fn cancel(db: &Db, event: &EventEnvelope, outbox: &mut Outbox) -> Result<(),
                 Undo::Void => {
                     let version = queries::set_status(tx, p.id, PaymentStatus::Voided, None, None)?;
                     let p = queries::PaymentRow { version, ..p };
-                    payment_event(
+                    record(
                         tx,
                         outbox,
                         saga,
-                        EventType::PaymentVoided,
-                        &p,
-                        p.amount_minor,
                         causation,
-                        serde_json::json!({ "was": "authorized" }),
+                        PaymentNews {
+                            event_type: EventType::PaymentVoided,
+                            payment: &p,
+                            amount_minor: p.amount_minor,
+                            extra: serde_json::json!({ "was": "authorized" }),
+                        },
                     )?;
                 }
                 Undo::Refund => {
@@ -238,30 +255,34 @@ pub fn cancel(db: &Db, event: &EventEnvelope, outbox: &mut Outbox) -> Result<(),
                         Some(p.captured_minor),
                     )?;
                     let p = queries::PaymentRow { version, ..p };
-                    payment_event(
+                    record(
                         tx,
                         outbox,
                         saga,
-                        EventType::PaymentRefunded,
-                        &p,
-                        p.captured_minor,
                         causation,
-                        serde_json::json!({}),
+                        PaymentNews {
+                            event_type: EventType::PaymentRefunded,
+                            payment: &p,
+                            amount_minor: p.captured_minor,
+                            extra: serde_json::json!({}),
+                        },
                     )?;
                 }
                 Undo::CancelPending => {
                     let version =
                         queries::set_status(tx, p.id, PaymentStatus::Cancelled, None, None)?;
                     let p = queries::PaymentRow { version, ..p };
-                    payment_event(
+                    record(
                         tx,
                         outbox,
                         saga,
-                        EventType::PaymentVoided,
-                        &p,
-                        0,
                         causation,
-                        serde_json::json!({ "was": "pending" }),
+                        PaymentNews {
+                            event_type: EventType::PaymentVoided,
+                            payment: &p,
+                            amount_minor: 0,
+                            extra: serde_json::json!({ "was": "pending" }),
+                        },
                     )?;
                 }
                 Undo::Nothing => {}
