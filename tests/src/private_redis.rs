@@ -1,6 +1,9 @@
 //! A redis-server of a test's own, on a free port: apps under test never share a Redis (pub/sub
 //! channels are global to a server, so two apps on one Redis would consume each other's events),
 //! and fault tests can stop and restart it.
+//!
+//! The server runs under a small shell that stops it when its standard input closes, so it goes
+//! away with the test process even when nothing drops this handle (it may live in a static).
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -39,36 +42,36 @@ impl PrivateRedis {
 
     /// Starts it again on the same port (after [`PrivateRedis::stop`]).
     pub fn restart(&mut self) {
-        let child = Command::new("redis-server")
+        let server = format!(
+            "redis-server --port {} --bind 127.0.0.1 --save '' --appendonly no",
+            self.port
+        );
+        let child = Command::new("sh")
             .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
+                "-c",
+                &format!("{server} & server=$!; cat >/dev/null; kill $server; wait $server"),
             ])
+            .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
-            .expect("redis-server is installed (scripts/services.sh installs it)");
+            .expect("sh starts");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while !answers(self.port) {
             assert!(
                 Instant::now() < deadline,
-                "redis-server did not start on port {}",
+                "redis-server did not start on port {} (scripts/services.sh installs it)",
                 self.port
             );
             std::thread::sleep(Duration::from_millis(10));
         }
     }
 
-    /// Kills it (connections drop; nothing is kept).
+    /// Stops it (connections drop; nothing is kept): closing the shell's input makes it kill
+    /// the server and wait for it.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
+            drop(child.stdin.take());
             let _ = child.wait();
         }
     }
