@@ -229,64 +229,45 @@ pub fn cancel(db: &Db, event: &EventEnvelope, outbox: &mut Outbox) -> Result<(),
         |tx, saga, outbox, causation| {
             let payment = queries::by_order(tx, saga.order_id)?;
             let Some(p) = payment else { return Ok(()) };
-            match payment::undo(Some(p.status)) {
-                Undo::Void => {
-                    let version = queries::set_status(tx, p.id, PaymentStatus::Voided, None, None)?;
-                    let p = queries::PaymentRow { version, ..p };
-                    record(
-                        tx,
-                        outbox,
-                        saga,
-                        causation,
-                        PaymentNews {
-                            event_type: EventType::PaymentVoided,
-                            payment: &p,
-                            amount_minor: p.amount_minor,
-                            extra: serde_json::json!({ "was": "authorized" }),
-                        },
-                    )?;
-                }
-                Undo::Refund => {
-                    let version = queries::set_status(
-                        tx,
-                        p.id,
-                        PaymentStatus::Refunded,
+            let (status, refunded_minor, event_type, amount_minor, extra) =
+                match payment::undo(Some(p.status)) {
+                    Undo::Void => (
+                        PaymentStatus::Voided,
                         None,
+                        EventType::PaymentVoided,
+                        p.amount_minor,
+                        serde_json::json!({ "was": "authorized" }),
+                    ),
+                    Undo::Refund => (
+                        PaymentStatus::Refunded,
                         Some(p.captured_minor),
-                    )?;
-                    let p = queries::PaymentRow { version, ..p };
-                    record(
-                        tx,
-                        outbox,
-                        saga,
-                        causation,
-                        PaymentNews {
-                            event_type: EventType::PaymentRefunded,
-                            payment: &p,
-                            amount_minor: p.captured_minor,
-                            extra: serde_json::json!({}),
-                        },
-                    )?;
-                }
-                Undo::CancelPending => {
-                    let version =
-                        queries::set_status(tx, p.id, PaymentStatus::Cancelled, None, None)?;
-                    let p = queries::PaymentRow { version, ..p };
-                    record(
-                        tx,
-                        outbox,
-                        saga,
-                        causation,
-                        PaymentNews {
-                            event_type: EventType::PaymentVoided,
-                            payment: &p,
-                            amount_minor: 0,
-                            extra: serde_json::json!({ "was": "pending" }),
-                        },
-                    )?;
-                }
-                Undo::Nothing => {}
-            }
+                        EventType::PaymentRefunded,
+                        p.captured_minor,
+                        serde_json::json!({}),
+                    ),
+                    Undo::CancelPending => (
+                        PaymentStatus::Cancelled,
+                        None,
+                        EventType::PaymentVoided,
+                        0,
+                        serde_json::json!({ "was": "pending" }),
+                    ),
+                    Undo::Nothing => return Ok(()),
+                };
+            let version = queries::set_status(tx, p.id, status, None, refunded_minor)?;
+            let p = queries::PaymentRow { version, ..p };
+            record(
+                tx,
+                outbox,
+                saga,
+                causation,
+                PaymentNews {
+                    event_type,
+                    payment: &p,
+                    amount_minor,
+                    extra,
+                },
+            )?;
             Ok(())
         },
     )
