@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # The embedded PostgreSQL and Redis that `make up` and `make test` use when no external ones are
 # configured. Real servers from Debian packages, private to this checkout:
-#   data under .spincart/ (git-ignored), loopback only, ports that do not clash with system ones.
+#   data under .spincart/ (git-ignored), loopback only.
+#
+# Ports: 15432 (PostgreSQL) and 16379 (Redis) by default — below Linux's ephemeral range
+# (32768-60999), so no outgoing connection can be holding them. If one is taken anyway, the next
+# free port is used, said on the terminal and remembered in .spincart/{pg,redis}/port.
+# SPINCART_PG_PORT / SPINCART_REDIS_PORT choose others.
+#
+# Connections: real Spin 4 keeps a pool of up to 64 PostgreSQL connections per component, so
+# max_connections is sized from spin.toml (components x 64 + 200); see README "Connections".
 #
 #   scripts/services.sh start    install (if missing), initialise (once) and start both servers
 #   scripts/services.sh stop     stop both
@@ -14,8 +22,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 STATE_DIR=${SPINCART_STATE_DIR:-$PWD/.spincart}
-PG_PORT=${SPINCART_PG_PORT:-55432}
-REDIS_PORT=${SPINCART_REDIS_PORT:-56379}
+remembered_port() { # remembered_port <service> <default>
+  if [ -s "$STATE_DIR/$1/port" ]; then cat "$STATE_DIR/$1/port"; else echo "$2"; fi
+}
+PG_PORT=${SPINCART_PG_PORT:-$(remembered_port pg 15432)}
+REDIS_PORT=${SPINCART_REDIS_PORT:-$(remembered_port redis 16379)}
+# Spin 4: one pool of up to 64 connections per component; plus room for tests, psql, migrations.
+COMPONENTS=$(grep -c '^\[component\.[a-z0-9-]*\]$' spin.toml 2>/dev/null || echo 50)
+PG_MAX_CONNECTIONS=${SPINCART_PG_MAX_CONNECTIONS:-$(( COMPONENTS * 64 + 200 ))}
 PG_USER=spincart
 PG_DB=spincart
 
@@ -43,7 +57,13 @@ as_pg() {
 }
 
 pg_running() { [ -f "$STATE_DIR/pg/data/postmaster.pid" ] && as_pg "$(pg_bindir)/pg_ctl" -D "$STATE_DIR/pg/data" status >/dev/null 2>&1; }
-redis_running() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; }
+# Ours: the server answering on the port is the one whose pid this checkout recorded.
+redis_running() {
+  [ -s "$STATE_DIR/redis/redis.pid" ] || return 1
+  local pid; pid=$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" info server 2>/dev/null | tr -d '\r' | sed -n 's/^process_id://p')
+  [ -n "$pid" ] && [ "$pid" = "$(cat "$STATE_DIR/redis/redis.pid")" ]
+}
+port_answers() { redis-cli -h 127.0.0.1 -p "$1" ping >/dev/null 2>&1; }
 
 start_postgres() {
   ensure_package "/usr/lib/postgresql/*/bin/pg_ctl" postgresql
@@ -57,7 +77,6 @@ start_postgres() {
     cat >>"$STATE_DIR/pg/data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = ''
-max_connections = 300
 fsync = off
 synchronous_commit = off
 full_page_writes = off
@@ -67,8 +86,22 @@ CONF
   if pg_running; then
     say "PostgreSQL already running on 127.0.0.1:$PG_PORT"
   else
-    say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-    as_pg "$bin/pg_ctl" -D "$STATE_DIR/pg/data" -l "$STATE_DIR/pg/server.log" -o "-p $PG_PORT" -w start >/dev/null
+    local tries=0
+    while true; do
+      say "starting PostgreSQL on 127.0.0.1:$PG_PORT (max_connections $PG_MAX_CONNECTIONS: $COMPONENTS components x 64 + 200)"
+      : >"$STATE_DIR/pg/server.log"; chown postgres "$STATE_DIR/pg/server.log" 2>/dev/null || true
+      if as_pg "$bin/pg_ctl" -D "$STATE_DIR/pg/data" -l "$STATE_DIR/pg/server.log" \
+           -o "-p $PG_PORT -c max_connections=$PG_MAX_CONNECTIONS" -w start >/dev/null 2>&1; then
+        break
+      fi
+      if grep -q "Address already in use" "$STATE_DIR/pg/server.log" && [ -z "${SPINCART_PG_PORT:-}" ] && [ $tries -lt 20 ]; then
+        tries=$((tries + 1)); say "port $PG_PORT is taken by another server; trying $((PG_PORT + 1))"; PG_PORT=$((PG_PORT + 1))
+        continue
+      fi
+      echo "PostgreSQL did not start; see $STATE_DIR/pg/server.log" >&2
+      exit 1
+    done
+    echo "$PG_PORT" >"$STATE_DIR/pg/port"
   fi
   if ! "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" | grep -q 1; then
     "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -qc "CREATE DATABASE $PG_DB" >/dev/null
@@ -82,13 +115,29 @@ start_redis() {
     say "Redis already running on 127.0.0.1:$REDIS_PORT"
     return
   fi
-  say "starting Redis on 127.0.0.1:$REDIS_PORT"
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$STATE_DIR/redis" \
-    --daemonize yes --pidfile "$STATE_DIR/redis/redis.pid" --logfile "$STATE_DIR/redis/server.log" \
-    --save "" --appendonly no >/dev/null
-  for _ in $(seq 1 100); do redis_running && return; sleep 0.1; done
-  echo "Redis did not start; see $STATE_DIR/redis/server.log" >&2
-  exit 1
+  local tries=0
+  while true; do
+    if port_answers "$REDIS_PORT" && [ -z "${SPINCART_REDIS_PORT:-}" ] && [ $tries -lt 20 ]; then
+      tries=$((tries + 1)); say "port $REDIS_PORT is taken by another server; trying $((REDIS_PORT + 1))"; REDIS_PORT=$((REDIS_PORT + 1))
+      continue
+    fi
+    say "starting Redis on 127.0.0.1:$REDIS_PORT"
+    : >"$STATE_DIR/redis/server.log"
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$STATE_DIR/redis" \
+      --daemonize yes --pidfile "$STATE_DIR/redis/redis.pid" --logfile "$STATE_DIR/redis/server.log" \
+      --save "" --appendonly no >/dev/null
+    for _ in $(seq 1 100); do
+      if redis_running; then echo "$REDIS_PORT" >"$STATE_DIR/redis/port"; return; fi
+      grep -q "Address already in use" "$STATE_DIR/redis/server.log" && break
+      sleep 0.1
+    done
+    if grep -q "Address already in use" "$STATE_DIR/redis/server.log" && [ -z "${SPINCART_REDIS_PORT:-}" ] && [ $tries -lt 20 ]; then
+      tries=$((tries + 1)); say "port $REDIS_PORT is taken; trying $((REDIS_PORT + 1))"; REDIS_PORT=$((REDIS_PORT + 1))
+      continue
+    fi
+    echo "Redis did not start; see $STATE_DIR/redis/server.log" >&2
+    exit 1
+  done
 }
 
 stop_all() {

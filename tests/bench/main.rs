@@ -1,9 +1,14 @@
-//! `make bench`: starts the app on the local host (fresh database), loads it with concurrent
-//! requests per scenario, and prints requests/s and latency percentiles, plus the host's
-//! per-request instantiation time read from its log.
+//! `make bench`: loads the app with concurrent requests per scenario and prints requests/s and
+//! latency percentiles, the checkout saga's throughput and latency, and the PostgreSQL
+//! connections the app held — for every runtime in one run, side by side: the local host, then
+//! each real Spin binary in `SPIN_BINS` (each on a fresh database, one after the other). With
+//! `--url` it loads an app that is already running instead. It also measures, on PostgreSQL
+//! directly, what the zero-row guard (spinframework/spin#3671) adds to a statement.
 //!
 //! ```text
 //! cargo run --release -p spincart-tests --bin spincart-bench -- --seconds 10 --concurrency 32
+//! SPIN_BINS="target/spin/spin-4.0.2" target/release/spincart-bench
+//! target/release/spincart-bench --url http://127.0.0.1:3000 --admin-email admin@spincart.local
 //! ```
 
 use std::sync::Arc;
@@ -11,12 +16,17 @@ use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use serde_json::{json, Value};
-use spincart_tests::local_app::LocalApp;
+use spincart_tests::running_app::{Layout, RunningApp, Runtime};
 
 struct Options {
     seconds: u64,
     concurrency: usize,
     only: Option<String>,
+    /// An app that is already running (then nothing is started).
+    url: Option<String>,
+    /// Its admin (listed in its `admin_emails`) and database (for server-side saga timings).
+    admin_email: String,
+    db_url: Option<String>,
 }
 
 fn options() -> Options {
@@ -24,6 +34,10 @@ fn options() -> Options {
         seconds: 10,
         concurrency: 32,
         only: None,
+        url: std::env::var("SPINCART_BASE_URL").ok(),
+        admin_email: std::env::var("SPINCART_ADMIN_EMAIL")
+            .unwrap_or_else(|_| "admin@spincart.local".into()),
+        db_url: std::env::var("SPINCART_DB_URL").ok(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -41,8 +55,11 @@ fn options() -> Options {
                     .expect("--concurrency N")
             }
             "--only" => options.only = args.next(),
+            "--url" => options.url = args.next(),
+            "--admin-email" => options.admin_email = args.next().expect("--admin-email EMAIL"),
+            "--db-url" => options.db_url = args.next(),
             other => {
-                panic!("unknown argument {other}; use --seconds N --concurrency N --only NAME")
+                panic!("unknown argument {other}; use --seconds N --concurrency N --only NAME --url URL --admin-email EMAIL --db-url URL")
             }
         }
     }
@@ -197,18 +214,29 @@ fn instantiation_times(log: &std::path::Path) -> Vec<Duration> {
     times
 }
 
+/// What the checkout saga bench measured.
+struct SagaFigures {
+    shoppers: usize,
+    confirmed: usize,
+    per_second: f64,
+    /// p50, p90, p99 in ms, and whose clock they are from.
+    percentiles: (f64, f64, f64),
+    clock: &'static str,
+}
+
 /// Checkout → CONFIRMED at a steady load: `shoppers` customers each fill a cart, check out,
 /// wait (long-polling) for the order to be confirmed, and start again. Latency is taken from the
-/// server's own clock: the saga's creation to its CONFIRMED transition.
+/// server's own clock when the database is known (the saga's creation to its CONFIRMED
+/// transition), else from the client's (checkout sent to CONFIRMED seen).
 async fn saga_bench(
-    app: &LocalApp,
+    db_url: Option<&str>,
     client: &reqwest::Client,
     base: &str,
     admin: &str,
     run_id: &str,
     seconds: u64,
     shoppers: usize,
-) -> String {
+) -> SagaFigures {
     eprintln!("==> checkout saga for {seconds}s with {shoppers} shoppers (each: cart, add, checkout, wait for CONFIRMED)");
     let body = json!({ "sku": format!("BENCH-{run_id}-SAGA"), "name": "Saga bench", "category": "bench",
                        "price": "2.50", "currency": "USD", "initial_stock": 1_000_000 });
@@ -221,18 +249,25 @@ async fn saga_bench(
         async move { login(client, base, &email).await }
     }))
     .await;
-    let db = spincart_tests::connect(&app.db_url).await;
-    let started_at: String = db
-        .query_one("SELECT platform.rfc3339(now())", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let db = match db_url {
+        Some(url) => Some(spincart_tests::connect(url).await),
+        None => None,
+    };
+    let started_at: Option<String> = match &db {
+        Some(db) => Some(
+            db.query_one("SELECT platform.rfc3339(now())", &[])
+                .await
+                .unwrap()
+                .get(0),
+        ),
+        None => None,
+    };
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
-    let confirmed: usize = join_all(tokens.iter().map(|token| {
+    let results: Vec<Vec<f64>> = join_all(tokens.iter().map(|token| {
         let (client, base, product) = (client.clone(), base.to_owned(), product.clone());
         async move {
-            let mut done = 0;
+            let mut seen = Vec::new();
             while Instant::now() < deadline {
                 // The previous cart may still be clearing (a follow-up of the confirmation).
                 let cart = loop {
@@ -255,6 +290,7 @@ async fn saga_bench(
                     json!({ "product_id": product, "quantity": 1 }),
                 )
                 .await;
+                let sent = Instant::now();
                 let placed = post(
                     &client,
                     format!("{base}/api/v1/carts/{cart}/checkout"),
@@ -274,31 +310,35 @@ async fn saga_bench(
                         .await
                         .unwrap();
                     if current["status"] == "CONFIRMED" {
-                        done += 1;
+                        seen.push(sent.elapsed().as_secs_f64());
                         break;
                     }
                     assert_ne!(current["status"], "FAILED", "{current}");
                 }
             }
-            done
+            seen
         }
     }))
-    .await
-    .into_iter()
-    .sum();
+    .await;
     let elapsed = started.elapsed();
-    let mut latencies: Vec<f64> = db
-        .query(
-            "SELECT extract(epoch FROM l.at - s.created_at)::float8 FROM checkout.saga_log l
-               JOIN checkout.sagas s ON s.id = l.saga_id
-              WHERE l.to_status = 'CONFIRMED' AND s.created_at >= $1::text::timestamptz",
-            &[&started_at],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<_, f64>(0))
-        .collect();
+    let confirmed: usize = results.iter().map(Vec::len).sum();
+    let (mut latencies, clock) = match (&db, &started_at) {
+        (Some(db), Some(started_at)) => (
+            db.query(
+                "SELECT extract(epoch FROM l.at - s.created_at)::float8 FROM checkout.saga_log l
+                   JOIN checkout.sagas s ON s.id = l.saga_id
+                  WHERE l.to_status = 'CONFIRMED' AND s.created_at >= $1::text::timestamptz",
+                &[started_at],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<_, f64>(0))
+            .collect::<Vec<f64>>(),
+            "server clock",
+        ),
+        _ => (results.concat(), "client clock"),
+    };
     latencies.sort_by(f64::total_cmp);
     let at = |p: f64| {
         latencies
@@ -307,30 +347,54 @@ async fn saga_bench(
             .unwrap_or(0.0)
             * 1000.0
     };
-    format!(
-        "\nCheckout saga, {shoppers} shoppers for {seconds}s: {confirmed} orders confirmed ({:.1} sagas/s); \
-         checkout → CONFIRMED p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms (server clock)\n",
-        confirmed as f64 / elapsed.as_secs_f64(),
-        at(0.5),
-        at(0.9),
-        at(0.99)
-    )
+    SagaFigures {
+        shoppers,
+        confirmed,
+        per_second: confirmed as f64 / elapsed.as_secs_f64(),
+        percentiles: (at(0.5), at(0.9), at(0.99)),
+        clock,
+    }
 }
 
 fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
-#[tokio::main]
-async fn main() {
-    let options = options();
-    eprintln!("==> starting the app on the local host (fresh database)");
-    let app = LocalApp::start("bench", &[]).await;
-    let base = app.base_url.clone();
-    let client = reqwest::Client::new();
+/// An app to load: one the bench started (and stops), or one already running.
+struct Target {
+    label: String,
+    base_url: String,
+    admin_email: String,
+    db_url: Option<String>,
+    running: Option<RunningApp>,
+}
 
-    eprintln!("==> setting up: admin, 40 products, 40 customers with carts");
-    let admin = login(&client, &base, &app.admin_email).await;
+/// What one target measured.
+struct Figures {
+    label: String,
+    /// Per scenario: (requests/s, p50, p99, unexpected statuses).
+    scenarios: Vec<(String, f64, Duration, Duration, usize)>,
+    saga: Option<SagaFigures>,
+    /// PostgreSQL connections the app held after the run (when its database is known).
+    pg_connections: Option<i64>,
+    instantiation: Option<(usize, Duration, Duration)>,
+}
+
+fn wanted(options: &Options, name: &str) -> bool {
+    options
+        .only
+        .as_deref()
+        .is_none_or(|only| name.contains(only))
+}
+
+async fn measure(target: &Target, options: &Options) -> Figures {
+    let base = target.base_url.clone();
+    let client = reqwest::Client::new();
+    eprintln!(
+        "==> [{}] setting up: admin, 40 products, 40 customers with carts",
+        target.label
+    );
+    let admin = login(&client, &base, &target.admin_email).await;
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     let products: Vec<String> = join_all((0..40).map(|i| {
         let (client, base, admin, run_id) = (client.clone(), base.clone(), admin.clone(), run_id.clone());
@@ -366,6 +430,19 @@ async fn main() {
             make: {
                 let base = base.clone();
                 Arc::new(move |c, _| c.get(format!("{base}/health")))
+            },
+        },
+        Scenario {
+            name: "GET /api/v1/products/{id}",
+            expect: 200,
+            make: {
+                let (base, products) = (base.clone(), products.clone());
+                Arc::new(move |c, n| {
+                    c.get(format!(
+                        "{base}/api/v1/products/{}",
+                        products[(n % 40) as usize]
+                    ))
+                })
             },
         },
         Scenario {
@@ -422,43 +499,32 @@ async fn main() {
         },
     ];
 
-    let mut report = String::from(
-        "| scenario | concurrency | requests | unexpected | req/s | p50 | p90 | p99 |\n|---|---|---|---|---|---|---|---|\n",
-    );
-    for scenario in &scenarios {
-        if options
-            .only
-            .as_deref()
-            .is_some_and(|only| !scenario.name.contains(only))
-        {
-            continue;
-        }
+    let mut figures = Figures {
+        label: target.label.clone(),
+        scenarios: Vec::new(),
+        saga: None,
+        pg_connections: None,
+        instantiation: None,
+    };
+    for scenario in scenarios.iter().filter(|s| wanted(options, s.name)) {
         eprintln!(
-            "==> {} for {}s at concurrency {}",
-            scenario.name, options.seconds, options.concurrency
+            "==> [{}] {} for {}s at concurrency {}",
+            target.label, scenario.name, options.seconds, options.concurrency
         );
         let stats = run(scenario, options.seconds, options.concurrency).await;
         let rps = stats.latencies.len() as f64 / stats.elapsed.as_secs_f64();
-        report.push_str(&format!(
-            "| {} | {} | {} | {} | {:.0} | {} | {} | {} |\n",
-            scenario.name,
-            options.concurrency,
-            stats.latencies.len(),
-            stats.unexpected,
+        figures.scenarios.push((
+            scenario.name.to_owned(),
             rps,
-            ms(stats.percentile(0.50)),
-            ms(stats.percentile(0.90)),
-            ms(stats.percentile(0.99)),
+            stats.percentile(0.50),
+            stats.percentile(0.99),
+            stats.unexpected,
         ));
     }
-    if options
-        .only
-        .as_deref()
-        .is_none_or(|only| "checkout saga".contains(only))
-    {
-        report.push_str(
-            &saga_bench(
-                &app,
+    if wanted(options, "checkout saga") {
+        figures.saga = Some(
+            saga_bench(
+                target.db_url.as_deref(),
                 &client,
                 &base,
                 &admin,
@@ -469,15 +535,203 @@ async fn main() {
             .await,
         );
     }
-    let times = instantiation_times(&app.log_path);
-    if !times.is_empty() {
-        let at = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
+    if let Some(running) = &target.running {
+        figures.pg_connections = Some(running.pg_connections().await);
+        let times = instantiation_times(&running.log_path);
+        if !times.is_empty() {
+            let at = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
+            figures.instantiation = Some((times.len(), at(0.5), at(0.99)));
+        }
+    }
+    figures
+}
+
+/// The runtimes to compare: the local host, then every binary in `SPIN_BINS`.
+fn runtimes() -> Vec<Runtime> {
+    let mut runtimes = vec![Runtime::LocalHost];
+    if let Ok(bins) = std::env::var("SPIN_BINS") {
+        runtimes.extend(
+            bins.split_whitespace()
+                .map(|b| Runtime::Spin(std::path::PathBuf::from(b))),
+        );
+    }
+    runtimes
+}
+
+/// What the zero-row guard (`spincart_platform::db::at_least_one_row`) costs PostgreSQL per
+/// statement, measured directly: typical statements of the app, sent as Spin sends them (text
+/// with parameters: parsed and planned every time), plain and wrapped, alternately.
+async fn zero_row_guard_cost(db_url: &str, rounds: usize) -> String {
+    let db = spincart_tests::connect(db_url).await;
+    let product: uuid::Uuid = db
+        .query_one("SELECT product_id FROM inventory.stock LIMIT 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let missing = uuid::Uuid::new_v4();
+    let statements: [(&str, &str, uuid::Uuid); 3] = [
+        (
+            "a product by id (1 row)",
+            "SELECT p.id, p.sku, p.name, p.price_minor, p.currency FROM catalog.products p WHERE p.id = $1",
+            product,
+        ),
+        (
+            "a missing key (0 rows)",
+            "SELECT p.id, p.sku FROM catalog.products p WHERE p.id = $1",
+            missing,
+        ),
+        (
+            "a page of 20, ordered",
+            "SELECT p.id, p.sku, p.name FROM catalog.products p WHERE p.id <> $1 ORDER BY p.created_at DESC, p.id LIMIT 20",
+            product,
+        ),
+    ];
+    let mut report = String::from(
+        "\nZero-row guard (spinframework/spin#3671) on PostgreSQL directly, unprepared as Spin sends statements:\n\n\
+         | statement | plain p50 | wrapped p50 | difference |\n|---|---|---|---|\n",
+    );
+    for (name, sql, param) in statements {
+        let wrapped = spincart_platform::db::at_least_one_row(sql);
+        let mut plain_times = Vec::with_capacity(rounds);
+        let mut wrapped_times = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            for (text, times) in [
+                (sql.to_owned(), &mut plain_times),
+                (wrapped.clone(), &mut wrapped_times),
+            ] {
+                let started = Instant::now();
+                let statement = db.prepare(&text).await.unwrap();
+                db.query(&statement, &[&param]).await.unwrap();
+                times.push(started.elapsed());
+            }
+        }
+        plain_times.sort();
+        wrapped_times.sort();
+        let (plain, wrapped) = (plain_times[rounds / 2], wrapped_times[rounds / 2]);
         report.push_str(&format!(
-            "\nPer-request instantiation (host log, {} requests): p50 {:.1} µs, p99 {:.1} µs\n",
-            times.len(),
-            at(0.5).as_secs_f64() * 1e6,
-            at(0.99).as_secs_f64() * 1e6
+            "| {name} | {:.1} µs | {:.1} µs | {:+.1} µs |\n",
+            plain.as_secs_f64() * 1e6,
+            wrapped.as_secs_f64() * 1e6,
+            (wrapped.as_secs_f64() - plain.as_secs_f64()) * 1e6
         ));
+    }
+    report
+}
+
+fn side_by_side(all: &[Figures], options: &Options) -> String {
+    let mut report = format!(
+        "Concurrency {}, {} s per scenario; each cell: requests/s, p50 / p99 latency.\n\n| scenario |",
+        options.concurrency, options.seconds
+    );
+    for f in all {
+        report.push_str(&format!(" {} |", f.label));
+    }
+    report.push_str("\n|---|");
+    report.push_str(&"---|".repeat(all.len()));
+    report.push('\n');
+    let names: Vec<String> = all
+        .first()
+        .map(|f| f.scenarios.iter().map(|s| s.0.clone()).collect())
+        .unwrap_or_default();
+    for (i, name) in names.iter().enumerate() {
+        report.push_str(&format!("| {name} |"));
+        for f in all {
+            match f.scenarios.get(i) {
+                Some((_, rps, p50, p99, unexpected)) => {
+                    report.push_str(&format!(" {rps:.0} req/s, {} / {}", ms(*p50), ms(*p99)));
+                    if *unexpected > 0 {
+                        report.push_str(&format!(" ({unexpected} unexpected statuses)"));
+                    }
+                    report.push_str(" |");
+                }
+                None => report.push_str(" – |"),
+            }
+        }
+        report.push('\n');
+    }
+    if all.iter().any(|f| f.saga.is_some()) {
+        report.push_str(
+            "| checkout saga (closed loop): sagas/s; checkout → CONFIRMED p50 / p90 / p99 |",
+        );
+        for f in all {
+            match &f.saga {
+                Some(s) => report.push_str(&format!(
+                    " {:.1} sagas/s ({} confirmed, {} shoppers); {:.1} / {:.1} / {:.1} ms ({}) |",
+                    s.per_second,
+                    s.confirmed,
+                    s.shoppers,
+                    s.percentiles.0,
+                    s.percentiles.1,
+                    s.percentiles.2,
+                    s.clock
+                )),
+                None => report.push_str(" – |"),
+            }
+        }
+        report.push('\n');
+    }
+    report.push_str("| PostgreSQL connections held after the run |");
+    for f in all {
+        match f.pg_connections {
+            Some(n) => report.push_str(&format!(" {n} |")),
+            None => report.push_str(" – |"),
+        }
+    }
+    report.push('\n');
+    for f in all {
+        if let Some((n, p50, p99)) = f.instantiation {
+            report.push_str(&format!(
+                "\n{}: per-request instantiation ({n} requests, from its log): p50 {:.1} µs, p99 {:.1} µs\n",
+                f.label,
+                p50.as_secs_f64() * 1e6,
+                p99.as_secs_f64() * 1e6
+            ));
+        }
+    }
+    report
+}
+
+#[tokio::main]
+async fn main() {
+    let options = options();
+    let mut all = Vec::new();
+    let mut guard_db = None;
+    match &options.url {
+        Some(url) => {
+            eprintln!("==> loading the app already running at {url}");
+            let target = Target {
+                label: url.clone(),
+                base_url: url.trim_end_matches('/').to_owned(),
+                admin_email: options.admin_email.clone(),
+                db_url: options.db_url.clone(),
+                running: None,
+            };
+            all.push(measure(&target, &options).await);
+            guard_db = options.db_url.clone();
+        }
+        None => {
+            for runtime in runtimes() {
+                let label = runtime.label();
+                eprintln!("==> starting the app on {label} (fresh database, Redis of its own)");
+                let running =
+                    RunningApp::start_with("bench", &[], runtime, Layout::OneProcess).await;
+                let target = Target {
+                    label,
+                    base_url: running.base_url.clone(),
+                    admin_email: running.admin_email.clone(),
+                    db_url: Some(running.db_url.clone()),
+                    running: Some(running),
+                };
+                all.push(measure(&target, &options).await);
+                guard_db = target.db_url.clone();
+                // Dropping the target stops the app before the next one starts.
+            }
+        }
+    }
+    let mut report = side_by_side(&all, &options);
+    if let Some(db_url) = guard_db.filter(|_| wanted(&options, "zero-row guard")) {
+        eprintln!("==> zero-row guard: plain and wrapped statements on PostgreSQL");
+        report.push_str(&zero_row_guard_cost(&db_url, 2000).await);
     }
     println!("\n{report}");
     let path = spincart_tests::repo_root().join("target/bench-report.md");

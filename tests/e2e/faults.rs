@@ -1,13 +1,16 @@
-//! Faults and contention, each on an app of its own (database, Redis and host process): Redis
-//! stopped mid-saga, the host killed mid-saga, and a hundred checkouts for ten units. After the
-//! sweep every saga has ended and the invariants of CONTRACT.md §7 hold. Skipped when the suite
-//! runs against an app it did not start (they need to stop and start its parts).
+//! Faults and contention, each on an app of its own (database, Redis and processes, on the
+//! suite's runtime: the local host or real Spin): Redis stopped mid-saga — with the consumers in
+//! a process of their own, and with everything in one process —, the app killed mid-saga, and a
+//! hundred checkouts for ten units. Real Spin exits when Redis goes away (so does the local host,
+//! strict profile); the suite's supervisor starts it again, as Kubernetes would. After the sweep
+//! every saga has ended and the invariants of CONTRACT.md §7 hold. Skipped when the suite runs
+//! against an app it did not start (they need to stop and start its parts).
 
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use serde_json::json;
-use spincart_tests::local_app::LocalApp;
+use spincart_tests::running_app::{Layout, Role, RunningApp, Runtime};
 
 use crate::helpers::{app, TestApp, User};
 
@@ -18,7 +21,7 @@ const FAST: &[(&str, &str)] = &[
 ];
 
 async fn may_start_apps() -> bool {
-    app().await.is_local()
+    app().await.owns_app()
 }
 
 /// `count` customers, each with a cart holding `quantity` units of `product`.
@@ -92,13 +95,31 @@ async fn statuses(db_url: &str) -> Vec<(String, i64)> {
     .collect()
 }
 
+/// A new shopper's cart with one unit of `product`, read back: carts work.
+async fn a_cart_still_works(app: &TestApp, product: &str) {
+    let user = app.customer().await;
+    let cart = app.cart_of(&user).await["id"].as_str().unwrap().to_owned();
+    app.add_item(&user, &cart, product, 1).await.expect(200);
+    let read = app
+        .get(&format!("/api/v1/carts/{cart}"), Some(&user.token))
+        .await;
+    read.expect(200);
+    assert_eq!(read.body["items"][0]["quantity"], 1, "{}", read.text);
+}
+
 #[tokio::test]
-async fn redis_stopped_mid_saga_and_started_again_loses_nothing() {
+async fn with_consumers_in_a_process_of_their_own_a_redis_outage_leaves_the_api_up() {
     if !may_start_apps().await {
         return;
     }
-    let mut local = LocalApp::start("fault-redis", FAST).await;
-    let app = TestApp::talking_to(&local);
+    let mut running = RunningApp::start_with(
+        "fault-redis-split",
+        FAST,
+        Runtime::from_env(),
+        Layout::Split,
+    )
+    .await;
+    let app = TestApp::talking_to(&running);
     let product = app.create_product("4.00", 100).await["id"]
         .as_str()
         .unwrap()
@@ -112,26 +133,32 @@ async fn redis_stopped_mid_saga_and_started_again_loses_nothing() {
             .map(|(user, cart)| app.place_order(user, cart, "tok_visa")),
     )
     .await;
-    local.redis.stop();
-    // Without Redis, checkout still answers: its state is in Postgres and its events wait in
-    // the store.
+    running.redis.stop();
+    // The HTTP process stays up: health names Redis, carts and checkout still answer (their
+    // state is in Postgres; the events wait in the store).
+    let down = app.get("/health", None).await;
+    assert_eq!(down.status, 503, "{}", down.text);
+    assert!(
+        down.body["checks"]["redis"]
+            .as_str()
+            .unwrap()
+            .starts_with("failed"),
+        "{}",
+        down.text
+    );
+    a_cart_still_works(&app, &product).await;
     let placed_during = join_all(
         during
             .iter()
             .map(|(user, cart)| app.place_order(user, cart, "tok_visa")),
     )
     .await;
-    let down = app.get("/health", None).await;
-    assert_eq!(down.status, 503, "{}", down.text);
-    assert!(down.body["checks"]["redis"]
-        .as_str()
-        .unwrap()
-        .starts_with("failed"));
 
-    local.redis.restart();
-    settle(&app, &local.db_url, 120).await;
+    running.redis.restart();
+    running.ready().await;
+    settle(&app, &running.db_url, 120).await;
     assert_eq!(
-        statuses(&local.db_url).await,
+        statuses(&running.db_url).await,
         vec![("CONFIRMED".to_owned(), 12)]
     );
     for (order, (user, _)) in placed
@@ -145,15 +172,67 @@ async fn redis_stopped_mid_saga_and_started_again_loses_nothing() {
         assert_eq!(o.body["status"], "CONFIRMED");
     }
     assert_eq!(app.stock(&product).await["reserved"], 24);
+    let starts = running.starts();
+    assert!(
+        starts.contains(&(Role::Http, 1)),
+        "the HTTP process never stopped: {starts:?}"
+    );
+    assert!(
+        starts
+            .iter()
+            .any(|&(role, n)| role == Role::Consumers && n > 1),
+        "the consumers exited with Redis and were started again: {starts:?}"
+    );
 }
 
 #[tokio::test]
-async fn the_host_killed_mid_saga_and_restarted_loses_nothing() {
+async fn in_one_process_a_redis_outage_stops_the_app_and_a_restart_loses_nothing() {
     if !may_start_apps().await {
         return;
     }
-    let mut local = LocalApp::start("fault-host", FAST).await;
-    let app = TestApp::talking_to(&local);
+    let mut running = RunningApp::start("fault-redis", FAST).await;
+    let app = TestApp::talking_to(&running);
+    let product = app.create_product("5.00", 100).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let carts = shoppers(&app, &product, 6, 1).await;
+    join_all(
+        carts
+            .iter()
+            .map(|(user, cart)| app.place_order(user, cart, "tok_visa")),
+    )
+    .await;
+    running.redis.stop();
+    // As on Spin: the Redis trigger exits and takes HTTP with it.
+    let client = reqwest::Client::new();
+    spincart_tests::eventually(Duration::from_secs(30), "the app stops", || async {
+        client
+            .get(format!("{}/health", app.base_url))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .is_err()
+            .then_some(())
+    })
+    .await;
+    running.redis.restart();
+    running.ready().await;
+    settle(&app, &running.db_url, 120).await;
+    assert_eq!(
+        statuses(&running.db_url).await,
+        vec![("CONFIRMED".to_owned(), 6)]
+    );
+    assert!(running.starts()[0].1 > 1, "{:?}", running.starts());
+}
+
+#[tokio::test]
+async fn the_app_killed_mid_saga_and_restarted_loses_nothing() {
+    if !may_start_apps().await {
+        return;
+    }
+    let running = RunningApp::start("fault-kill", FAST).await;
+    let app = TestApp::talking_to(&running);
     let product = app.create_product("6.00", 100).await["id"]
         .as_str()
         .unwrap()
@@ -178,11 +257,10 @@ async fn the_host_killed_mid_saga_and_restarted_loses_nothing() {
             .map(|((user, cart), token)| app.place_order(user, cart, token)),
     )
     .await;
-    local.kill();
-    local.launch();
-    let app = TestApp::talking_to(&local);
-    settle(&app, &local.db_url, 120).await;
-    let ended = statuses(&local.db_url).await;
+    running.kill();
+    running.ready().await;
+    settle(&app, &running.db_url, 120).await;
+    let ended = statuses(&running.db_url).await;
     assert_eq!(
         ended,
         vec![("COMPENSATED".to_owned(), 3), ("CONFIRMED".to_owned(), 7)],
@@ -202,8 +280,8 @@ async fn a_hundred_checkouts_for_ten_units_never_oversell() {
         .copied()
         .chain([("SPIN_VARIABLE_CART_LOCK_TTL_SECONDS", "1")])
         .collect();
-    let local = LocalApp::start("contention", &settings).await;
-    let app = TestApp::talking_to(&local);
+    let running = RunningApp::start("contention", &settings).await;
+    let app = TestApp::talking_to(&running);
     let admin = app.admin().await.clone();
     let product = app.create_product("9.99", 100).await["id"]
         .as_str()
@@ -237,14 +315,14 @@ async fn a_hundred_checkouts_for_ten_units_never_oversell() {
         placed.iter().all(|p| p.status == 202),
         "every checkout is accepted"
     );
-    settle(&app, &local.db_url, 180).await;
+    settle(&app, &running.db_url, 180).await;
     eprintln!(
         "100 concurrent checkouts for 10 units settled in {:?}: {:?}",
         started.elapsed(),
-        statuses(&local.db_url).await
+        statuses(&running.db_url).await
     );
     assert_eq!(
-        statuses(&local.db_url).await,
+        statuses(&running.db_url).await,
         vec![("COMPENSATED".to_owned(), 90), ("CONFIRMED".to_owned(), 10)]
     );
     let stock = app.stock(&product).await;
@@ -256,7 +334,7 @@ async fn a_hundred_checkouts_for_ten_units_never_oversell() {
         ),
         (Some(10), Some(10), Some(0))
     );
-    let db = spincart_tests::connect(&local.db_url).await;
+    let db = spincart_tests::connect(&running.db_url).await;
     let captured: i64 = db
         .query_one(
             "SELECT coalesce(sum(captured_minor), 0)::bigint FROM payments.payments",

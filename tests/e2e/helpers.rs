@@ -1,9 +1,11 @@
 //! `TestApp`: the running application and typed requests against it.
 //!
-//! By default the suite starts the local host once per run (`target/release/spincart-host`) on
-//! a free port with a fresh database. With `SPINCART_BASE_URL=http://host:port` it runs against
-//! that app instead — e.g. a real `spin up` — registering its admin as `SPINCART_ADMIN_EMAIL`
-//! (default `admin@spincart.local`, which `make up` lists in `admin_emails`).
+//! By default the suite starts the app once per run on a free port with a fresh database and a
+//! Redis of its own, on the runtime `SPINCART_RUNTIME` names: the local host (default) or a real
+//! `spin` binary, which `make test` does for every binary in `SPIN_BINS`. With
+//! `SPINCART_BASE_URL=http://host:port` it runs against that app instead, registering its admin
+//! as `SPINCART_ADMIN_EMAIL` (default `admin@spincart.local`, which `make up` lists in
+//! `admin_emails`); tests that must start or stop parts of an app are skipped then.
 
 #![allow(dead_code)]
 
@@ -12,7 +14,7 @@ use std::sync::Mutex;
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;
 
-use spincart_tests::local_app::LocalApp;
+use spincart_tests::running_app::RunningApp;
 
 /// The app under test.
 pub struct TestApp {
@@ -28,7 +30,7 @@ pub struct TestApp {
     /// lets tests publish messages themselves.
     pub redis_url: Option<String>,
     admin: OnceCell<User>,
-    _host: Option<Mutex<LocalApp>>,
+    _app: Option<Mutex<RunningApp>>,
 }
 
 static APP: OnceCell<TestApp> = OnceCell::const_new();
@@ -47,9 +49,9 @@ pub async fn app() -> &'static TestApp {
                 jwt_secret: std::env::var("SPINCART_JWT_SECRET").ok(),
                 redis_url: std::env::var("SPINCART_REDIS_URL").ok(),
                 admin: OnceCell::new(),
-                _host: None,
+                _app: None,
             },
-            Err(_) => start_local_host().await,
+            Err(_) => start_app().await,
         }
     })
     .await
@@ -62,10 +64,15 @@ pub const E2E_SETTINGS: &[(&str, &str)] = &[
     ("SPIN_VARIABLE_REDELIVER_AFTER_SECONDS", "5"),
 ];
 
-async fn start_local_host() -> TestApp {
-    let local = LocalApp::start("e2e", E2E_SETTINGS).await;
-    let mut app = TestApp::talking_to(&local);
-    app._host = Some(Mutex::new(local));
+async fn start_app() -> TestApp {
+    let running = RunningApp::start("e2e", E2E_SETTINGS).await;
+    eprintln!(
+        "e2e: the app runs on {} at {}",
+        running.runtime.label(),
+        running.base_url
+    );
+    let mut app = TestApp::talking_to(&running);
+    app._app = Some(Mutex::new(running));
     app
 }
 
@@ -122,22 +129,23 @@ pub struct User {
 
 impl TestApp {
     /// A client of an app this test started itself (fault tests own their app).
-    pub fn talking_to(local: &LocalApp) -> TestApp {
+    pub fn talking_to(running: &RunningApp) -> TestApp {
         TestApp {
-            base_url: local.base_url.clone(),
-            admin_email: local.admin_email.clone(),
+            base_url: running.base_url.clone(),
+            admin_email: running.admin_email.clone(),
             admin_password: "e2e-admin-password".into(),
-            db_url: Some(local.db_url.clone()),
-            jwt_secret: Some(local.jwt_secret.clone()),
-            redis_url: Some(local.redis.url()),
+            db_url: Some(running.db_url.clone()),
+            jwt_secret: Some(running.jwt_secret.clone()),
+            redis_url: Some(running.redis.url()),
             admin: OnceCell::new(),
-            _host: None,
+            _app: None,
         }
     }
 
-    /// Whether this suite started the app (so a test may start apps of its own too).
-    pub fn is_local(&self) -> bool {
-        self._host.is_some()
+    /// Whether this suite started the app (so a test may start apps of its own too, on the
+    /// same runtime).
+    pub fn owns_app(&self) -> bool {
+        self._app.is_some()
     }
 
     /// A request builder with the JSON content type; `token` adds `Authorization`.

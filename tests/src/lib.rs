@@ -2,8 +2,9 @@
 //!
 //! Support shared by spincart's test suites:
 //!
-//! * `tests/e2e` — the whole app over HTTP (the local host, or any running app such as a real
-//!   `spin up` when `SPINCART_BASE_URL` is set);
+//! * `tests/e2e` — the whole app over HTTP, started by the suite on the local host or on a real
+//!   Spin binary (`SPINCART_RUNTIME`, see [`running_app`]), or any app already running
+//!   (`SPINCART_BASE_URL`);
 //! * `tests/components` — one component at a time through the host's per-function harness.
 //!
 //! Both run against the real PostgreSQL and Redis that `scripts/services.sh` starts (or the ones
@@ -12,8 +13,8 @@
 #![deny(unsafe_code)]
 
 pub mod invariants;
-pub mod local_app;
 pub mod private_redis;
+pub mod running_app;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -32,7 +33,7 @@ pub fn repo_root() -> PathBuf {
 /// A database URL on the test server (any database; used to create others).
 pub fn pg_url() -> String {
     std::env::var("SPINCART_TEST_DB_URL")
-        .unwrap_or_else(|_| "postgres://spincart@127.0.0.1:55432/spincart".into())
+        .unwrap_or_else(|_| "postgres://spincart@127.0.0.1:15432/spincart".into())
 }
 
 /// The Redis of this test process: `SPINCART_TEST_REDIS_URL`, or a private redis-server

@@ -6,7 +6,7 @@
 //! use spincart_host::harness::TestComponent;
 //!
 //! let health = TestComponent::load("spin.toml", "health")
-//!     .variable("db_url", "postgres://spincart@127.0.0.1:55432/spincart")
+//!     .variable("db_url", "postgres://spincart@127.0.0.1:15432/spincart")
 //!     .start()
 //!     .await?;
 //! let response = health.get("/health").await?;

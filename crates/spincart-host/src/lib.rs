@@ -5,7 +5,8 @@
 //!
 //! * the HTTP trigger, with Spin's routing, request headers, 404/500 behaviour and
 //!   `/.well-known/spin/health`;
-//! * the Redis trigger (`fermyon:spin/inbound-redis`), reconnecting when Redis goes away;
+//! * the Redis trigger (`fermyon:spin/inbound-redis`), exiting when Redis goes away as Spin
+//!   does (the [`profile::Profile::Strict`] default, which copies real Spin 4.0.2's rough edges);
 //! * Spin's host interfaces for spin-sdk 5.2.0 components: `spin:postgres/postgres@4.0.0` and
 //!   `@3.0.0`, `fermyon:spin/postgres@2.0.0`, `fermyon:spin/redis@2.0.0`,
 //!   `fermyon:spin/variables@2.0.0`, WASI 0.2 and outgoing HTTP — bound from the WIT files inside
@@ -27,6 +28,7 @@ pub mod harness;
 pub mod host;
 pub mod manifest;
 pub mod migrate;
+pub mod profile;
 pub mod router;
 pub mod runtime;
 pub mod schedule;

@@ -34,6 +34,17 @@ enum Command {
         /// Do not use wasmtime's pooling allocator.
         #[arg(long)]
         disable_pooling: bool,
+        /// Run only this component (and its triggers); may be repeated. Like `spin up
+        /// --component-id`: e.g. the HTTP components in one process, the Redis-triggered ones
+        /// in another.
+        #[arg(long = "component-id", short = 'c')]
+        components: Vec<String>,
+        /// `strict` (default): behave as real Spin 4.0.2 does where it is rough (a query with
+        /// zero rows fails instead of hanging, query errors arrive as text, a Postgres pool per
+        /// component, the process exits when Redis drops). `lenient`: kinder than any released
+        /// Spin; for comparisons, never for tests.
+        #[arg(long, env = "SPINCART_HOST_PROFILE", default_value = "strict")]
+        profile: spincart_host::profile::Profile,
         /// Exit when standard input is closed (for test runners that own the host).
         #[arg(long)]
         exit_on_stdin_eof: bool,
@@ -80,6 +91,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Up {
             manifest,
             listen,
+            components,
+            profile,
             disable_cache,
             disable_pooling,
             exit_on_stdin_eof,
@@ -97,9 +110,11 @@ async fn main() -> anyhow::Result<()> {
             up(UpOptions {
                 manifest,
                 listen,
+                components,
                 host: HostOptions {
                     compilation_cache: !disable_cache,
                     pooling: !disable_pooling,
+                    profile,
                     ..HostOptions::default()
                 },
                 exit_on_stdin_eof,

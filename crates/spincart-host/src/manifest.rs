@@ -343,6 +343,23 @@ impl AppManifest {
         })
     }
 
+    /// Keeps only the named components and their triggers, as `spin up --component-id`
+    /// (selective deployment) does; an id the app does not have is an error, with Spin's text.
+    pub fn retain_components(&mut self, ids: &[String]) -> anyhow::Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        for id in ids {
+            if !self.components.contains_key(id) {
+                bail!("Specified component \"{id}\" not found in application");
+            }
+        }
+        self.components.retain(|id, _| ids.contains(id));
+        self.http_triggers.retain(|t| ids.contains(&t.component));
+        self.redis_triggers.retain(|t| ids.contains(&t.component));
+        Ok(())
+    }
+
     /// The absolute path of a component's local `source`.
     pub fn component_source_path(&self, id: &str) -> anyhow::Result<PathBuf> {
         let component = self
@@ -462,6 +479,25 @@ db_url = "{{ db_url }}"
 [component.listener]
 source = "listener.wasm"
 "#;
+
+    #[test]
+    fn retaining_components_drops_the_others_and_their_triggers() {
+        let mut manifest = parse(MINIMAL).unwrap();
+        manifest.retain_components(&["listener".into()]).unwrap();
+        assert!(manifest.http_triggers.is_empty());
+        assert_eq!(manifest.redis_triggers.len(), 1);
+        assert_eq!(manifest.components.keys().collect::<Vec<_>>(), ["listener"]);
+    }
+
+    #[test]
+    fn errors_when_a_retained_component_is_not_in_the_app() {
+        let mut manifest = parse(MINIMAL).unwrap();
+        let error = manifest.retain_components(&["nope".into()]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "Specified component \"nope\" not found in application"
+        );
+    }
 
     #[test]
     fn parses_a_manifest_with_http_and_redis_triggers() {

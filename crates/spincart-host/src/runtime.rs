@@ -32,8 +32,10 @@ pub struct HostOptions {
     pub compilation_cache: bool,
     /// Use wasmtime's pooling allocator for faster instantiation.
     pub pooling: bool,
-    /// Maximum pooled Postgres connections per address (Spin uses 64).
+    /// Maximum pooled Postgres connections per pool (Spin uses 64).
     pub pg_pool_size: usize,
+    /// How closely to copy real Spin 4.0.2 (strict by default).
+    pub profile: crate::profile::Profile,
 }
 
 impl Default for HostOptions {
@@ -43,6 +45,7 @@ impl Default for HostOptions {
             compilation_cache: true,
             pooling: true,
             pg_pool_size: 64,
+            profile: crate::profile::Profile::Strict,
         }
     }
 }
@@ -51,6 +54,7 @@ impl Default for HostOptions {
 pub struct Services {
     pub resolver: Resolver,
     pub pg: postgres::PgPools,
+    pub profile: crate::profile::Profile,
 }
 
 /// A component's configuration from the manifest, resolved once at load.
@@ -84,9 +88,15 @@ pub struct App {
 }
 
 impl App {
-    /// Loads every component that a trigger of the manifest refers to.
-    pub async fn load(manifest_path: &Path, options: HostOptions) -> anyhow::Result<App> {
-        let manifest = AppManifest::from_file(manifest_path)?;
+    /// Loads every component that a trigger of the manifest refers to; with `only` not empty,
+    /// just those components and their triggers (Spin's `--component-id`).
+    pub async fn load(
+        manifest_path: &Path,
+        only: &[String],
+        options: HostOptions,
+    ) -> anyhow::Result<App> {
+        let mut manifest = AppManifest::from_file(manifest_path)?;
+        manifest.retain_components(only)?;
         let ids: Vec<String> = manifest
             .http_triggers
             .iter()
@@ -106,7 +116,8 @@ impl App {
         let resolver = Resolver::new(&manifest, options.provider.clone())?;
         let services = Arc::new(Services {
             resolver,
-            pg: postgres::PgPools::new(options.pg_pool_size),
+            pg: postgres::PgPools::new(options.pg_pool_size, options.profile),
+            profile: options.profile,
         });
         let linker = new_linker(&engine)?;
 

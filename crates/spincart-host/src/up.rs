@@ -17,6 +17,8 @@ use crate::trigger::redis::RedisTrigger;
 pub struct UpOptions {
     pub manifest: PathBuf,
     pub listen: SocketAddr,
+    /// Run only these components (Spin's `--component-id`); empty: all of them.
+    pub components: Vec<String>,
     pub host: HostOptions,
     /// Exit when standard input closes (lets a test process own the host's lifetime).
     pub exit_on_stdin_eof: bool,
@@ -29,7 +31,8 @@ pub struct UpOptions {
 pub async fn up(options: UpOptions) -> anyhow::Result<()> {
     let started = Instant::now();
     eprintln!("Loading {} ...", options.manifest.display());
-    let app = Arc::new(App::load(&options.manifest, options.host.clone()).await?);
+    let app =
+        Arc::new(App::load(&options.manifest, &options.components, options.host.clone()).await?);
     for name in app.services.resolver.unresolved_required() {
         tracing::warn!(
             "required variable {name:?} has no value; set SPIN_VARIABLE_{}",
@@ -38,30 +41,44 @@ pub async fn up(options: UpOptions) -> anyhow::Result<()> {
     }
     let http = Arc::new(HttpTrigger::new(app.clone())?);
     let redis = Arc::new(RedisTrigger::new(app.clone())?);
-    let listener = TcpListener::bind(options.listen)
-        .await
-        .with_context(|| format!("Unable to listen on {}", options.listen))?;
-    let local = listener.local_addr()?;
     eprintln!(
-        "Loaded {} components in {:.1?}",
+        "Loaded {} components in {:.1?} (profile: {})",
         app.components.len(),
-        started.elapsed()
+        started.elapsed(),
+        options.host.profile
     );
-    let base = format!("http://{local}");
-    println!("\nServing {base}");
-    println!("Available Routes:");
-    for route in http.router().routes() {
-        let shown = route
-            .based
-            .strip_suffix("/...")
-            .map(|prefix| format!("{base}{prefix} (wildcard)"))
-            .unwrap_or_else(|| format!("{base}{}", route.based));
-        println!("  {}: {shown}", route.component);
-    }
+    // Like `spin up`: no HTTP listener when no HTTP component is selected.
+    let listener = if http.router().routes().is_empty() {
+        None
+    } else {
+        let listener = TcpListener::bind(options.listen)
+            .await
+            .with_context(|| format!("Unable to listen on {}", options.listen))?;
+        let base = format!("http://{}", listener.local_addr()?);
+        println!("\nServing {base}");
+        println!("Available Routes:");
+        for route in http.router().routes() {
+            let shown = route
+                .based
+                .strip_suffix("/...")
+                .map(|prefix| format!("{base}{prefix} (wildcard)"))
+                .unwrap_or_else(|| format!("{base}{}", route.based));
+            println!("  {}: {shown}", route.component);
+        }
+        Some(listener)
+    };
 
-    if !redis.is_empty() {
-        tokio::spawn(redis.clone().run());
-    }
+    // As in Spin, the Redis trigger ending (strict profile: Redis went away) ends the process.
+    let redis_ended = {
+        let redis = redis.clone();
+        async move {
+            if redis.is_empty() {
+                std::future::pending::<anyhow::Result<()>>().await
+            } else {
+                redis.run().await
+            }
+        }
+    };
     for schedule in options.schedules.clone() {
         println!(
             "Scheduled: {} {} every {:?}",
@@ -95,5 +112,23 @@ pub async fn up(options: UpOptions) -> anyhow::Result<()> {
             () = stdin_closed => eprintln!("Shutting down (stdin closed)"),
         }
     };
-    http.serve(listener, shutdown).await
+    let served = async move {
+        match listener {
+            Some(listener) => http.serve(listener, shutdown).await,
+            None => {
+                shutdown.await;
+                Ok(())
+            }
+        }
+    };
+    tokio::select! {
+        served = served => served,
+        ended = redis_ended => {
+            let error = ended.err().unwrap_or_else(|| anyhow::anyhow!("the Redis trigger ended"));
+            Err(error.context(
+                "the Redis trigger stopped, and with it the app (as in Spin; run the Redis-triggered \
+                 components as a process of their own to keep HTTP up: see README \"Running on Spin\")",
+            ))
+        }
+    }
 }

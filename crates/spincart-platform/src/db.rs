@@ -11,73 +11,49 @@ use spin_sdk::pg4::{self, DbValue, Decode, ParameterValue};
 
 pub use spin_sdk::pg4::ParameterValue as Param;
 
-/// A database failure; never shown to clients (it becomes an opaque 500) except where a caller
-/// maps a specific SQLSTATE (e.g. a unique violation) to a 4xx.
+/// A database failure; never shown to clients: [`DbError::Unavailable`] becomes a 503 with
+/// `Retry-After`, anything else an opaque 500.
+///
+/// No API outcome depends on an error's SQLSTATE or fields: real Spin delivers an error raised
+/// while a `query` produces rows as text only (`QueryError::Text`), so business refusals are
+/// returned by the SQL as values (migration 0007) and the fields here are for the log.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
+    /// The database cannot be reached or has no connection to spare (`max_connections`).
+    #[error("postgres unavailable: {0}")]
+    Unavailable(String),
     #[error("postgres: {0}")]
     Postgres(String),
     #[error("postgres {code}: {message}")]
-    Sql {
-        code: String,
-        message: String,
-        constraint: Option<String>,
-    },
+    Sql { code: String, message: String },
     #[error("decoding column {column}: {message}")]
     Decode { column: usize, message: String },
     #[error("expected one row, got none")]
     NoRow,
 }
 
-impl DbError {
-    /// The SQLSTATE of a server error, e.g. `23505` for a unique violation.
-    pub fn sqlstate(&self) -> Option<&str> {
-        match self {
-            DbError::Sql { code, .. } => Some(code),
-            _ => None,
-        }
-    }
-
-    /// Whether this is a unique violation (of `constraint`, when given).
-    pub fn is_unique_violation(&self, constraint: Option<&str>) -> bool {
-        match self {
-            DbError::Sql {
-                code,
-                constraint: c,
-                ..
-            } if code == "23505" => constraint.is_none() || c.as_deref() == constraint,
-            _ => false,
-        }
-    }
-
-    /// Whether this is a raised application error with the given message prefix
-    /// (`RAISE EXCEPTION 'insufficient_stock:%' ...` → `P0001`).
-    pub fn raised(&self) -> Option<&str> {
-        match self {
-            DbError::Sql { code, message, .. } if code == "P0001" => Some(message),
-            _ => None,
+impl From<pg4::PgError> for DbError {
+    fn from(e: pg4::PgError) -> Self {
+        match e {
+            pg4::PgError::ConnectionFailed(message) => DbError::Unavailable(message),
+            pg4::PgError::QueryFailed(pg4::QueryError::DbError(db))
+                if is_out_of_connections(&db.code) =>
+            {
+                DbError::Unavailable(db.message)
+            }
+            pg4::PgError::QueryFailed(pg4::QueryError::DbError(db)) => DbError::Sql {
+                code: db.code,
+                message: db.message,
+            },
+            other => DbError::Postgres(format!("{other:?}")),
         }
     }
 }
 
-impl From<pg4::PgError> for DbError {
-    fn from(e: pg4::PgError) -> Self {
-        match e {
-            pg4::PgError::QueryFailed(pg4::QueryError::DbError(db)) => {
-                let constraint = db
-                    .extras
-                    .iter()
-                    .find(|(k, _)| k == "constraint")
-                    .map(|(_, v)| v.clone());
-                DbError::Sql {
-                    code: db.code,
-                    message: db.message,
-                    constraint,
-                }
-            }
-            other => DbError::Postgres(format!("{other:?}")),
-        }
-    }
+/// SQLSTATEs of a server that has no connection to spare (`too_many_connections`,
+/// `cannot_connect_now`); seen when a connection opens, which Spin reports structured.
+fn is_out_of_connections(code: &str) -> bool {
+    matches!(code, "53300" | "57P03")
 }
 
 /// A connection to the app's database.
@@ -97,9 +73,16 @@ impl Db {
         Ok(Db { connection })
     }
 
-    /// Runs a statement that returns rows.
+    /// Runs a statement that returns rows (`SELECT`, `… RETURNING`, `SELECT … FOR UPDATE`).
+    ///
+    /// The statement reaches the host wrapped by [`at_least_one_row`], so the host always
+    /// produces at least one row, and the marker column is stripped here: Spin 4.0.0–4.0.2 never
+    /// return from a synchronous `query` whose result has no rows (spinframework/spin#3671,
+    /// fixed upstream by PR #3673 after 4.0.2).
     pub fn query(&self, sql: &str, params: &[ParameterValue]) -> Result<Rows, DbError> {
-        Ok(Rows(self.connection.query(sql, params)?))
+        let wrapped = at_least_one_row(sql);
+        let rows = self.connection.query(&wrapped, params)?;
+        Ok(Rows(strip_marker(rows)?))
     }
 
     /// The single row of a query; [`DbError::NoRow`] when there is none.
@@ -141,6 +124,57 @@ impl Db {
             }
         }
     }
+}
+
+/// The name of the marker column [`at_least_one_row`] appends.
+const MARKER: &str = "spincart_row_marker";
+
+/// Wraps a row-returning statement so that its result always has at least one row.
+///
+/// Spin 4.0.0–4.0.2 deadlock on a synchronous `query` that returns zero rows
+/// (spinframework/spin#3671): the host waits for the column list, which it only learns from a
+/// first row. So every statement goes through here, in a CTE (which takes `SELECT`, `VALUES`,
+/// `INSERT/UPDATE/DELETE … RETURNING` and `SELECT … FOR UPDATE` alike) left-joined to one
+/// constant row:
+///
+/// ```text
+/// WITH spincart_statement AS (<statement>)
+/// SELECT r.* FROM (SELECT 1) one
+///   LEFT JOIN (SELECT s.*, true AS spincart_row_marker FROM spincart_statement s) r ON true
+/// ```
+///
+/// A statement with N ≥ 1 rows yields the same N rows (in the same order: a subquery with
+/// `ORDER BY` is never flattened, and a join `ON true` can only be a nested loop with the one
+/// row outside) plus a `true` marker; a statement with no rows yields one row of NULLs whose
+/// marker is NULL. Column types are unchanged. [`strip_marker`] undoes it. A data-modifying
+/// CTE inside the statement is refused by PostgreSQL at once (it must be top-level), so such a
+/// statement fails loudly rather than misbehaving.
+pub fn at_least_one_row(statement: &str) -> String {
+    let statement = statement.trim_end().trim_end_matches(';');
+    format!(
+        "WITH spincart_statement AS ({statement}\n) \
+         SELECT spincart_rows.* FROM (SELECT 1) spincart_one \
+         LEFT JOIN (SELECT spincart_statement.*, true AS {MARKER} FROM spincart_statement) spincart_rows ON true"
+    )
+}
+
+/// Removes what [`at_least_one_row`] added: the marker column, and the row of NULLs that
+/// stands for an empty result.
+fn strip_marker(mut set: pg4::RowSet) -> Result<pg4::RowSet, DbError> {
+    let marker_is_last = set.columns.last().is_some_and(|c| c.name == MARKER);
+    if !marker_is_last {
+        return Err(DbError::Postgres(format!(
+            "the {MARKER} column is missing from a wrapped statement's result"
+        )));
+    }
+    set.columns.pop();
+    if set.rows.len() == 1 && matches!(set.rows[0].last(), Some(DbValue::DbNull)) {
+        set.rows.clear();
+    }
+    for row in &mut set.rows {
+        row.pop();
+    }
+    Ok(set)
 }
 
 /// The rows of a result.

@@ -36,6 +36,8 @@ pub struct ApiError {
     pub extra: serde_json::Map<String, serde_json::Value>,
     /// The cause of a 500, logged, never sent.
     cause: Option<String>,
+    /// Seconds for `Retry-After` (a 503 or 429).
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -46,6 +48,7 @@ impl ApiError {
             message: message.into(),
             extra: serde_json::Map::new(),
             cause: None,
+            retry_after: None,
         }
     }
 
@@ -94,10 +97,12 @@ impl ApiError {
         }
     }
 
-    /// A dependency is down.
+    /// A dependency is down or has no capacity to spare (e.g. PostgreSQL out of connections):
+    /// 503 with `Retry-After: 1`.
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         Self {
             cause: Some(cause.to_string()),
+            retry_after: Some(1),
             ..Self::new(
                 503,
                 "service_unavailable",
@@ -114,14 +119,18 @@ impl ApiError {
         error.insert("code".into(), self.code.into());
         error.insert("message".into(), self.message.into());
         error.extend(self.extra);
-        Reply::json(self.status, &serde_json::json!({ "error": error }))
+        let reply = Reply::json(self.status, &serde_json::json!({ "error": error }));
+        match self.retry_after {
+            Some(seconds) => reply.header("retry-after", seconds.to_string()),
+            None => reply,
+        }
     }
 }
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Postgres(ref m) if m.contains("ConnectionFailed") => ApiError::unavailable(e),
+            DbError::Unavailable(_) => ApiError::unavailable(e),
             e => ApiError::internal(e),
         }
     }

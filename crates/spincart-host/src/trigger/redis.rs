@@ -3,9 +3,11 @@
 //! concurrently), calling `fermyon:spin/inbound-redis.handle-message`.
 //!
 //! As in Spin, the messages of one connection are handled one at a time and a failed handler's
-//! message is dropped (logged). Unlike Spin, which exits when the connection drops, this trigger
-//! reconnects with backoff; messages published while it is away are lost, as with any pub/sub
-//! subscriber, and the app's own sweep re-drives the work they carried.
+//! message is dropped (logged). When the connection drops (or cannot be made at start), the
+//! trigger ends with an error, as Spin's does, and `up` stops the whole process: a supervisor
+//! (Kubernetes, or the test suite) starts it again. Under the lenient profile it reconnects with
+//! backoff instead. Either way, messages published while it is away are lost, as with any
+//! pub/sub subscriber, and the app's own sweep re-drives the work they carried.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -74,8 +76,10 @@ impl RedisTrigger {
         self.by_address.is_empty()
     }
 
-    /// Runs every subscription until the process ends.
-    pub async fn run(self: Arc<Self>) {
+    /// Runs every subscription. Strict profile (Spin's behaviour): returns the error of the
+    /// first subscription that cannot connect or is disconnected. Lenient: reconnects for ever.
+    pub async fn run(self: Arc<Self>) -> anyhow::Result<()> {
+        let strict = self.app.services.profile.is_strict();
         let tasks: Vec<_> = self
             .by_address
             .iter()
@@ -83,10 +87,34 @@ impl RedisTrigger {
                 let trigger = self.clone();
                 let address = address.clone();
                 let subscriptions = subscriptions.clone();
-                tokio::spawn(async move { trigger.subscribe_forever(address, subscriptions).await })
+                tokio::spawn(async move {
+                    if strict {
+                        trigger
+                            .subscribe_until_disconnected(address, subscriptions)
+                            .await
+                    } else {
+                        trigger.subscribe_forever(address, subscriptions).await;
+                        Ok(())
+                    }
+                })
             })
             .collect();
-        futures::future::join_all(tasks).await;
+        if tasks.is_empty() {
+            return std::future::pending().await;
+        }
+        let (ended, _, _) = futures::future::select_all(tasks).await;
+        ended?
+    }
+
+    /// Like Spin: one subscription, and an error when it cannot start or ends.
+    async fn subscribe_until_disconnected(
+        &self,
+        address: String,
+        subscriptions: Subscriptions,
+    ) -> anyhow::Result<()> {
+        let addr = redis_display_address(&address);
+        self.subscribe_once(&address, &addr, &subscriptions).await?;
+        Err(anyhow::anyhow!("disconnected from {addr}"))
     }
 
     async fn subscribe_forever(&self, address: String, subscriptions: Subscriptions) {
@@ -123,19 +151,14 @@ impl RedisTrigger {
             .get_async_pubsub()
             .await
             .with_context(|| format!("Redis trigger failed to connect to {addr}"))?;
-        for channel in subscriptions.keys() {
+        // Printed as Spin prints it, a line per channel once subscribed.
+        println!("Active Channels on {addr}:");
+        for (channel, components) in subscriptions {
             pubsub.subscribe(channel).await.with_context(|| {
                 format!("Redis trigger failed to subscribe to channel {channel:?} on {addr}")
             })?;
+            println!("\t{addr}/{channel}: [{}]", components.join(","));
         }
-        tracing::info!(
-            "Active Channels on {addr}: {}",
-            subscriptions
-                .iter()
-                .map(|(channel, components)| format!("{channel} [{}]", components.join(",")))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
         let mut messages = pubsub.on_message();
         while let Some(message) = messages.next().await {
             let channel = message.get_channel_name().to_owned();

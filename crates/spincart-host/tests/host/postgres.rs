@@ -1,12 +1,19 @@
 //! `spin:postgres/postgres@4.0.0` as Spin implements it: one pooled connection per resource,
-//! Spin's type mapping (including its timestamptz failure), SQLSTATEs, transactions.
+//! Spin's type mapping (including its timestamptz failure), SQLSTATEs, transactions; and, under
+//! the strict profile, Spin 4.0.2's rough edges: a zero-row query fails at once (it would hang),
+//! errors raised while rows stream arrive as text, each component has pools of its own.
 
 use serde_json::{json, Value};
+use spincart_host::profile::{Profile, ZERO_ROW_QUERY};
 
 use crate::support::{host_port, pg_url, TestHost};
 
 async fn host() -> TestHost {
-    TestHost::start(
+    host_with(Profile::Strict).await
+}
+
+async fn host_with(profile: Profile) -> TestHost {
+    TestHost::start_with(
         r#"
 spin_manifest_version = 2
 [application]
@@ -21,6 +28,7 @@ source = "{probe-http}"
 allowed_outbound_hosts = ["postgres://{{ db_host }}"]
 "#,
         &[("db_host", &host_port(&pg_url()))],
+        profile,
     )
     .await
 }
@@ -222,4 +230,104 @@ async fn rolls_back_a_transaction_left_open_when_the_instance_ends() {
     )
     .await;
     assert_eq!(results[0]["rows"][0][0], "DbValue::Int64(0)");
+}
+
+#[tokio::test]
+async fn a_query_with_zero_rows_fails_at_once_where_spin_4_would_hang() {
+    let host = host().await;
+    let results = run(
+        &host,
+        json!([
+            { "sql": "SELECT 1 WHERE false" },
+            { "sql": "SELECT 1 WHERE true" },
+            { "sql": "SELECT 1 WHERE false", "execute": true },
+        ]),
+    )
+    .await;
+    let error = results[0]["err"].as_str().unwrap();
+    assert!(error.contains("QueryError::Text"), "{error}");
+    assert!(error.contains("spinframework/spin#3671"), "{error}");
+    assert!(ZERO_ROW_QUERY.contains("#3671"));
+    assert_eq!(results[1]["rows"][0][0], "DbValue::Int32(1)");
+    assert_eq!(results[2]["affected"], 0, "execute is not affected");
+}
+
+#[tokio::test]
+async fn a_query_with_zero_rows_returns_none_under_the_lenient_profile() {
+    let host = host_with(Profile::Lenient).await;
+    let results = run(&host, json!([{ "sql": "SELECT 1 WHERE false" }])).await;
+    assert_eq!(results[0]["rows"], json!([]), "{}", results[0]);
+}
+
+/// Division by zero on the second row: an error met while rows are produced.
+const FAILS_WHILE_STREAMING: &str = "SELECT 1 / (g - 2) FROM generate_series(1, 3) g";
+
+#[tokio::test]
+async fn an_error_raised_while_rows_stream_arrives_as_text_as_in_spin_4() {
+    let host = host().await;
+    let results = run(&host, json!([{ "sql": FAILS_WHILE_STREAMING }])).await;
+    let error = results[0]["err"].as_str().unwrap();
+    assert!(
+        error.starts_with("Error::QueryFailed(QueryError::Text("),
+        "{error}"
+    );
+    // Spin 4's text is the debug form of the structured error: the SQLSTATE is only in there.
+    assert!(error.contains("22012"), "{error}");
+}
+
+#[tokio::test]
+async fn errors_before_execution_stay_structured_under_the_strict_profile() {
+    let host = host().await;
+    let results = run(&host, json!([{ "sql": "SELECT 1 / 0" }])).await;
+    let error = results[0]["err"].as_str().unwrap();
+    assert!(error.contains("QueryError::DbError"), "{error}");
+    assert!(error.contains("code: \"22012\""), "{error}");
+}
+
+#[tokio::test]
+async fn an_error_while_rows_stream_stays_structured_under_the_lenient_profile() {
+    let host = host_with(Profile::Lenient).await;
+    let results = run(&host, json!([{ "sql": FAILS_WHILE_STREAMING }])).await;
+    let error = results[0]["err"].as_str().unwrap();
+    assert!(error.contains("QueryError::DbError"), "{error}");
+}
+
+#[tokio::test]
+async fn each_component_has_pools_of_its_own_as_in_spin_4() {
+    let manifest = r#"
+spin_manifest_version = 2
+[application]
+name = "pg-pools"
+[variables]
+db_host = { required = true }
+[[trigger.http]]
+route = "/a/..."
+component = "probe-a"
+[[trigger.http]]
+route = "/b/..."
+component = "probe-b"
+[component.probe-a]
+source = "{probe-http}"
+allowed_outbound_hosts = ["postgres://{{ db_host }}"]
+[component.probe-b]
+source = "{probe-http}"
+allowed_outbound_hosts = ["postgres://{{ db_host }}"]
+"#;
+    for (profile, pools) in [(Profile::Strict, 2), (Profile::Lenient, 1)] {
+        let host =
+            TestHost::start_with(manifest, &[("db_host", &host_port(&pg_url()))], profile).await;
+        for prefix in ["/a", "/b"] {
+            let result = host
+                .post_json(
+                    &format!("{prefix}/pg"),
+                    &json!({ "address": pg_url(), "steps": [{ "sql": "SELECT 1" }] }),
+                )
+                .await;
+            assert_eq!(
+                result["results"][0]["rows"][0][0], "DbValue::Int32(1)",
+                "{result}"
+            );
+        }
+        assert_eq!(host.app.services.pg.pools(), pools, "{profile}");
+    }
 }

@@ -1,9 +1,12 @@
-//! `fermyon:spin/redis@2.0.0` and the Redis trigger, including a Redis restart.
+//! `fermyon:spin/redis@2.0.0` and the Redis trigger, including a Redis restart: under the strict
+//! profile the trigger ends as Spin's does, under the lenient one it resubscribes.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 
 use redis::AsyncCommands;
+
+use spincart_host::profile::Profile;
 
 use crate::support::{eventually, host_port, redis_url, TestHost};
 
@@ -141,24 +144,95 @@ impl Drop for PrivateRedis {
     }
 }
 
-#[tokio::test]
-async fn resubscribes_after_redis_restarts() {
-    let port = TcpListener::bind("127.0.0.1:0")
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
+        .port()
+}
+
+#[tokio::test]
+async fn the_trigger_ends_with_spins_error_when_redis_goes_away() {
+    let redis = PrivateRedis::start_on(free_port());
+    let url = redis.url();
+    let channel = "strict-restart-test";
+    let mut host = TestHost::start(
+        &manifest(channel),
+        &[
+            ("redis_url", &url),
+            ("redis_host", &host_port(&url)),
+            ("list_key", "probe:strict-restart"),
+        ],
+    )
+    .await;
+    // Subscribed once the channel has a subscriber.
+    eventually(20, || {
+        let url = url.clone();
+        async move {
+            let mut c = connection(&url).await;
+            let (_, n): (String, i64) = redis::cmd("PUBSUB")
+                .arg("NUMSUB")
+                .arg(channel)
+                .query_async::<Vec<(String, i64)>>(&mut c)
+                .await
+                .ok()?
+                .pop()?;
+            (n > 0).then_some(())
+        }
+    })
+    .await;
+    redis.stop();
+    let trigger = host.redis_trigger.take().expect("a Redis trigger");
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(20), trigger)
+        .await
+        .expect("the trigger ends when Redis goes away")
+        .unwrap();
+    let error = ended.expect_err("it ends with an error");
+    assert!(
+        error
+            .to_string()
+            .starts_with("disconnected from 127.0.0.1:"),
+        "{error:#}"
+    );
+}
+
+#[tokio::test]
+async fn the_trigger_does_not_start_without_redis_as_in_spin() {
+    let url = format!("redis://127.0.0.1:{}", free_port());
+    let mut host = TestHost::start(
+        &manifest("no-redis"),
+        &[
+            ("redis_url", &url),
+            ("redis_host", &host_port(&url)),
+            ("list_key", "probe:none"),
+        ],
+    )
+    .await;
+    let trigger = host.redis_trigger.take().expect("a Redis trigger");
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(20), trigger)
+        .await
+        .expect("the trigger gives up at once")
+        .unwrap();
+    let error = format!("{:#}", ended.expect_err("it ends with an error"));
+    assert!(error.contains("Redis trigger failed to connect"), "{error}");
+}
+
+#[tokio::test]
+async fn resubscribes_after_redis_restarts_under_the_lenient_profile() {
+    let port = free_port();
     let redis = PrivateRedis::start_on(port);
     let url = redis.url();
     let channel = "restart-test";
     let key = "probe:restart";
-    let _host = TestHost::start(
+    let _host = TestHost::start_with(
         &manifest(channel),
         &[
             ("redis_url", &url),
             ("redis_host", &host_port(&url)),
             ("list_key", key),
         ],
+        Profile::Lenient,
     )
     .await;
     let publish_until_heard = |message: &'static str| {

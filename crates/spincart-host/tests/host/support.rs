@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use spincart_host::profile::Profile;
 use spincart_host::runtime::{App, HostOptions};
 use spincart_host::trigger::http::HttpTrigger;
 use spincart_host::trigger::redis::RedisTrigger;
@@ -14,11 +15,11 @@ use spincart_host::variables::Provider;
 
 pub fn pg_url() -> String {
     std::env::var("SPINCART_TEST_DB_URL")
-        .unwrap_or_else(|_| "postgres://spincart@127.0.0.1:55432/spincart".into())
+        .unwrap_or_else(|_| "postgres://spincart@127.0.0.1:15432/spincart".into())
 }
 
 pub fn redis_url() -> String {
-    std::env::var("SPINCART_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379".into())
+    std::env::var("SPINCART_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:16379".into())
 }
 
 /// `host:port` of a URL.
@@ -40,13 +41,26 @@ pub fn guest(name: &str) -> String {
 pub struct TestHost {
     pub base_url: String,
     pub app: Arc<App>,
+    /// The Redis trigger, when the manifest has one: it ends (with Spin's error) when Redis goes
+    /// away under the strict profile.
+    pub redis_trigger: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     dir: PathBuf,
 }
 
 impl TestHost {
     /// Writes `manifest` (with `{probe-http}`-style placeholders replaced by guest paths) and
-    /// serves it with the given variable values.
+    /// serves it with the given variable values, under the strict profile (as every test does
+    /// unless it compares profiles).
     pub async fn start(manifest: &str, variables: &[(&str, &str)]) -> TestHost {
+        Self::start_with(manifest, variables, Profile::Strict).await
+    }
+
+    /// [`TestHost::start`] under the given profile.
+    pub async fn start_with(
+        manifest: &str,
+        variables: &[(&str, &str)],
+        profile: Profile,
+    ) -> TestHost {
         let manifest = manifest
             .replace("{probe-http}", &guest("probe-http"))
             .replace("{probe-redis}", &guest("probe-redis"));
@@ -61,18 +75,22 @@ impl TestHost {
         let options = HostOptions {
             provider: Provider::Fixed(values, Box::new(Provider::environment())),
             pg_pool_size: 4,
+            profile,
             ..HostOptions::default()
         };
-        let app = Arc::new(App::load(&path, options).await.expect("the app loads"));
+        let app = Arc::new(App::load(&path, &[], options).await.expect("the app loads"));
         let http = Arc::new(HttpTrigger::new(app.clone()).unwrap());
         let redis = Arc::new(RedisTrigger::new(app.clone()).unwrap());
-        if !redis.is_empty() {
-            tokio::spawn(redis.run());
-        }
+        let redis_trigger = (!redis.is_empty()).then(|| tokio::spawn(redis.run()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(http.serve(listener, std::future::pending()));
-        TestHost { base_url, app, dir }
+        TestHost {
+            base_url,
+            app,
+            redis_trigger,
+            dir,
+        }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

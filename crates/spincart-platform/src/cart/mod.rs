@@ -10,13 +10,14 @@ use serde::Deserialize;
 use spincart_domain::cart::{Cart, CartError, CartStatus};
 use spincart_domain::events::{Causation, EventType, NewEvent};
 use spincart_domain::ids::{CartId, ProductId};
-use spincart_domain::inventory::{lock_ttl_seconds, Quantity};
+use spincart_domain::inventory::{lock_ttl_seconds, InventoryError, Quantity};
 
 use crate::config;
-use crate::db::{Db, DbError};
+use crate::db::Db;
 use crate::events::Outbox;
 use crate::http::{ApiError, Ctx, Reply};
-use crate::inventory::{insufficient, stock_error};
+use crate::inventory::queries::Refusal;
+use crate::inventory::{insufficient, refused};
 
 /// The aggregate type of cart events.
 pub const AGGREGATE: &str = "cart";
@@ -193,14 +194,11 @@ fn lock(
     held_by_cart: u32,
 ) -> Result<(), ApiError> {
     let ttl = settings().lock_ttl_seconds;
-    queries::set_lock(db, cart, product, after, ttl).map_err(|e: DbError| {
-        let error = stock_error(e);
-        match error.extra.get("available").and_then(|a| a.as_i64()) {
-            Some(free) if error.code == "insufficient_stock" && held_by_cart > 0 => {
-                insufficient(free + i64::from(held_by_cart))
-            }
-            _ => error,
+    queries::set_lock(db, cart, product, after, ttl)?.map_err(|refusal| match refusal {
+        Refusal::Stock(InventoryError::Insufficient { available }) if held_by_cart > 0 => {
+            insufficient(available + i64::from(held_by_cart))
         }
+        refusal => refused(refusal),
     })
 }
 
@@ -272,7 +270,7 @@ pub fn remove_item(ctx: &Ctx) -> Result<Reply, ApiError> {
     let product_id: ProductId = ctx.path_param("product_id", "Cart item")?;
     mutate(ctx, |tx, cart| {
         let change = cart.remove(product_id).map_err(cart_error)?;
-        queries::set_lock(tx, cart.id, product_id, 0, 0)?;
+        queries::set_lock(tx, cart.id, product_id, 0, 0)?.map_err(refused)?;
         queries::delete_line(tx, cart.id, product_id)?;
         Ok(Some((
             EventType::CartItemRemoved,

@@ -10,6 +10,7 @@ use spincart_domain::inventory::Quantity;
 use spincart_domain::money::{format_minor, Currency, Money};
 
 use crate::db::{self, Db, DbError, Row};
+use crate::inventory::queries as inventory;
 
 /// The caller's open cart (ACTIVE or CHECKING_OUT), if any.
 pub fn open_cart_of(db: &Db, user: UserId) -> Result<Option<CartId>, DbError> {
@@ -23,14 +24,14 @@ pub fn open_cart_of(db: &Db, user: UserId) -> Result<Option<CartId>, DbError> {
 
 /// Creates an empty cart; `Ok(false)` when the user already has an open one.
 pub fn insert_cart(db: &Db, id: CartId, user: UserId) -> Result<bool, DbError> {
-    match db.execute(
-        "INSERT INTO cart.carts (id, user_id, status) VALUES ($1, $2, 'ACTIVE')",
+    // An open cart already there is an outcome (no row inserted), not an error: the conflict
+    // target is the partial unique index carts_one_open_per_user (see migration 0007).
+    let inserted = db.execute(
+        "INSERT INTO cart.carts (id, user_id, status) VALUES ($1, $2, 'ACTIVE')
+         ON CONFLICT (user_id) WHERE status IN ('ACTIVE', 'CHECKING_OUT') DO NOTHING",
         &[db::uuid(id), db::uuid(user)],
-    ) {
-        Ok(_) => Ok(true),
-        Err(e) if e.is_unique_violation(Some("carts_one_open_per_user")) => Ok(false),
-        Err(e) => Err(e),
-    }
+    )?;
+    Ok(inserted == 1)
 }
 
 /// Owner and version of a cart: what the read path needs before it looks at the cache.
@@ -117,17 +118,8 @@ pub fn set_lock(
     product: ProductId,
     quantity: u32,
     ttl_seconds: i64,
-) -> Result<(), DbError> {
-    db.execute(
-        "SELECT inventory.set_cart_lock($1, $2, $3, $4::bigint::integer)",
-        &[
-            db::uuid(cart),
-            db::uuid(product),
-            (quantity as i32).into(),
-            ttl_seconds.into(),
-        ],
-    )?;
-    Ok(())
+) -> Result<Result<(), inventory::Refusal>, DbError> {
+    inventory::set_cart_lock(db, cart.into(), product, quantity, ttl_seconds)
 }
 
 pub fn release_locks(db: &Db, cart: CartId) -> Result<(), DbError> {

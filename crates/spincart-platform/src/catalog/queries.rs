@@ -48,9 +48,11 @@ fn view(row: Row<'_>) -> Result<ProductView, DbError> {
 
 /// Inserts a product; `Ok(false)` when its SKU is taken.
 pub fn insert_product(db: &Db, id: ProductId, p: &NewProduct) -> Result<bool, DbError> {
-    match db.execute(
+    // A taken SKU is an outcome (no row inserted), not an error: see migration 0007.
+    let inserted = db.execute(
         "INSERT INTO catalog.products (id, sku, name, description, category, price_minor, currency)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT ON CONSTRAINT products_sku_unique DO NOTHING",
         &[
             db::uuid(id),
             db::text(p.sku.as_str()),
@@ -60,11 +62,8 @@ pub fn insert_product(db: &Db, id: ProductId, p: &NewProduct) -> Result<bool, Db
             p.price.minor_units().into(),
             db::text(p.price.currency().as_str()),
         ],
-    ) {
-        Ok(_) => Ok(true),
-        Err(e) if e.is_unique_violation(Some("products_sku_unique")) => Ok(false),
-        Err(e) => Err(e),
-    }
+    )?;
+    Ok(inserted == 1)
 }
 
 pub fn find(db: &Db, id: ProductId) -> Result<Option<ProductView>, DbError> {

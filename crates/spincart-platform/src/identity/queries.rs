@@ -21,19 +21,18 @@ pub fn insert_user(
     password_hash: &str,
     full_name: &str,
 ) -> Result<bool, DbError> {
-    match db.execute(
-        "INSERT INTO users.users (id, email, password_hash, full_name) VALUES ($1, $2, $3, $4)",
+    // A taken e-mail is an outcome (no row inserted), not an error: see migration 0007.
+    let inserted = db.execute(
+        "INSERT INTO users.users (id, email, password_hash, full_name) VALUES ($1, $2, $3, $4)
+         ON CONFLICT ON CONSTRAINT users_email_unique DO NOTHING",
         &[
             db::uuid(id),
             db::text(email.as_str()),
             db::text(password_hash),
             db::text(full_name),
         ],
-    ) {
-        Ok(_) => Ok(true),
-        Err(e) if e.is_unique_violation(Some("users_email_unique")) => Ok(false),
-        Err(e) => Err(e),
-    }
+    )?;
+    Ok(inserted == 1)
 }
 
 pub fn find_by_email(db: &Db, email: &Email) -> Result<Option<UserRow>, DbError> {

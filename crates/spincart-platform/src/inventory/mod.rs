@@ -12,35 +12,26 @@ use spincart_domain::inventory::{
 };
 
 use crate::config;
-use crate::db::{self, Db, DbError};
+use crate::db::{self, Db};
 use crate::events::Outbox;
 use crate::http::{ApiError, Ctx, Reply};
 
 /// The aggregate type of stock events (manual adjustments and reservations).
 pub const AGGREGATE: &str = "stock";
 
-/// Maps inventory's raised SQL errors to API errors; other errors pass through.
-pub fn stock_error(e: DbError) -> ApiError {
-    if e.sqlstate() == Some("P0002") {
-        return ApiError::not_found("Product");
-    }
-    if let Some(message) = e.raised() {
-        if let Some(free) = message.strip_prefix("insufficient_stock:") {
-            let available: i64 = free.trim().parse().unwrap_or(0);
-            return insufficient(available);
+/// The API error for a refusal of inventory's: 404 for a product without stock, 409 otherwise.
+pub fn refused(refusal: queries::Refusal) -> ApiError {
+    match refusal {
+        queries::Refusal::UnknownProduct => ApiError::not_found("Product"),
+        queries::Refusal::Stock(InventoryError::Insufficient { available }) => {
+            insufficient(available)
         }
-        if let Some(rest) = message.strip_prefix("below_held:") {
-            let mut parts = rest
-                .split(':')
-                .map(|p| p.trim().parse::<i64>().unwrap_or(0));
-            let (on_hand, held) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-            let error = InventoryError::BelowHeld { on_hand, held };
-            return ApiError::conflict("stock_held", error.to_string())
+        queries::Refusal::Stock(error @ InventoryError::BelowHeld { on_hand, held }) => {
+            ApiError::conflict("stock_held", error.to_string())
                 .with("on_hand", on_hand)
-                .with("held", held);
+                .with("held", held)
         }
     }
-    ApiError::from(e)
 }
 
 /// 409 `insufficient_stock` with `available` and "Insufficient stock. Only N available."
@@ -69,22 +60,8 @@ pub fn adjust(ctx: &Ctx) -> Result<Reply, ApiError> {
     let db = Db::connect()?;
     let mut outbox = Outbox::default();
     let stock = db.transaction(|tx| -> Result<queries::StockView, ApiError> {
-        let row = tx
-            .query_one(
-                "SELECT on_hand::bigint, locked::bigint, reserved::bigint, version
-                   FROM inventory.adjust($1, $2::bigint::integer)",
-                &[db::uuid(product), adjustment.delta.into()],
-            )
-            .map_err(stock_error)?;
-        let (on_hand, locked, reserved, version): (i64, i64, i64, i64) =
-            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
-        let stock = queries::StockView {
-            product_id: product,
-            on_hand,
-            locked,
-            reserved,
-            available: (on_hand - locked - reserved).max(0),
-        };
+        let queries::Adjusted { stock, version } =
+            queries::adjust(tx, product, adjustment.delta)?.map_err(refused)?;
         outbox.record(
             tx,
             NewEvent::new(
@@ -96,9 +73,9 @@ pub fn adjust(ctx: &Ctx) -> Result<Reply, ApiError> {
                     "product_id": product,
                     "delta": adjustment.delta,
                     "reason": adjustment.reason,
-                    "on_hand": on_hand,
-                    "locked": locked,
-                    "reserved": reserved,
+                    "on_hand": stock.on_hand,
+                    "locked": stock.locked,
+                    "reserved": stock.reserved,
                     "available": stock.available,
                 }),
             ),
@@ -120,14 +97,8 @@ pub fn reserve(ctx: &Ctx) -> Result<Reply, ApiError> {
     let db = Db::connect()?;
     let mut outbox = Outbox::default();
     let (quantity, status, created) = db.transaction(|tx| -> Result<(i64, String, bool), ApiError> {
-        let row = tx
-            .query_one(
-                "SELECT quantity::bigint, status, created
-                   FROM inventory.reserve($1, $2, $3::bigint::integer, $4::bigint::integer)",
-                &[db::text(&input.reference), db::uuid(product), input.quantity.into(), ttl.into()],
-            )
-            .map_err(stock_error)?;
-        let (quantity, status, created): (i64, String, bool) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        let queries::Reservation { quantity, status, created } =
+            queries::reserve(tx, &input.reference, product, input.quantity, ttl)?.map_err(refused)?;
         if created {
             let (_, version) = queries::stock(tx, product)?.ok_or_else(|| ApiError::not_found("Product"))?;
             outbox.record(

@@ -1,7 +1,12 @@
 //! `spin:postgres/postgres@4.0.0`, `@3.0.0` and `fermyon:spin/postgres@2.0.0`.
 //!
-//! Like Spin: one connection pool per address (64 connections), and a `connection` resource
-//! holds one pooled connection for its whole life, so `BEGIN` … `COMMIT` across calls works.
+//! Like Spin: pools of 64 connections — per component and address under the strict profile
+//! (Spin 4), per address for the app under the lenient one (Spin 3) — and a `connection`
+//! resource holds one pooled connection for its whole life, so `BEGIN` … `COMMIT` across calls
+//! works. `query` streams the rows as Spin 4 does, so an error raised while rows are produced
+//! reaches the guest as Spin 4's text, and (strict) a result with zero rows is refused at once
+//! where Spin 4.0.2 would hang: see [`crate::profile`].
+//!
 //! Unlike Spin, and only as a safety net (components never rely on it): a connection dropped
 //! while a transaction is open is rolled back before it returns to the pool. Prepared
 //! statements are cached per pooled connection.
@@ -16,6 +21,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use futures::TryStreamExt;
 use tokio_postgres::types::ToSql;
 use wasmtime::component::Resource;
 
@@ -23,27 +29,48 @@ use crate::bindings::imports::fermyon::spin2_0_0::postgres as v2;
 use crate::bindings::imports::fermyon::spin2_0_0::rdbms_types as v2_types;
 use crate::bindings::imports::spin::postgres3_0_0::postgres as v3;
 use crate::bindings::imports::spin::postgres4_0_0::postgres as v4;
+use crate::profile::{Profile, ZERO_ROW_QUERY};
 use crate::runtime::HostState;
 
 use convert::older;
 
-/// Connection pools by address, shared by every instance of the app.
+/// Connection pools, shared by every instance of the app: keyed by component and address
+/// under the strict profile (Spin 4 gives each component pools of its own), by address alone
+/// under the lenient one (Spin 3).
 pub struct PgPools {
     max_size: usize,
-    pools: Mutex<HashMap<String, Pool>>,
+    profile: Profile,
+    pools: Mutex<HashMap<(String, String), Pool>>,
 }
 
 impl PgPools {
-    pub fn new(max_size: usize) -> Self {
+    pub fn new(max_size: usize, profile: Profile) -> Self {
         Self {
             max_size,
+            profile,
             pools: Mutex::new(HashMap::new()),
         }
     }
 
-    fn pool(&self, address: &str) -> anyhow::Result<Pool> {
+    /// How many pools there are (one per component and address under the strict profile).
+    pub fn pools(&self) -> usize {
+        self.pools.lock().expect("pg pool map poisoned").len()
+    }
+
+    /// Connections open now, idle or in use, over every pool.
+    pub fn connections(&self) -> usize {
+        let pools = self.pools.lock().expect("pg pool map poisoned");
+        pools.values().map(|p| p.status().size).sum()
+    }
+
+    fn pool(&self, component: &str, address: &str) -> anyhow::Result<Pool> {
+        let owner = match self.profile {
+            Profile::Strict => component.to_owned(),
+            Profile::Lenient => String::new(),
+        };
+        let key = (owner, address.to_owned());
         let mut pools = self.pools.lock().expect("pg pool map poisoned");
-        if let Some(pool) = pools.get(address) {
+        if let Some(pool) = pools.get(&key) {
             return Ok(pool.clone());
         }
         let config: tokio_postgres::Config = address.parse()?;
@@ -58,12 +85,12 @@ impl PgPools {
             },
         );
         let pool = Pool::builder(manager).max_size(self.max_size).build()?;
-        pools.insert(address.to_owned(), pool.clone());
+        pools.insert(key, pool.clone());
         Ok(pool)
     }
 
-    async fn get(&self, address: &str) -> anyhow::Result<Object> {
-        let pool = self.pool(address)?;
+    async fn get(&self, component: &str, address: &str) -> anyhow::Result<Object> {
+        let pool = self.pool(component, address)?;
         Ok(pool.get().await?)
     }
 }
@@ -142,6 +169,14 @@ fn query_failed(e: tokio_postgres::Error) -> v4::Error {
     v4::Error::QueryFailed(query_error)
 }
 
+/// An error met while the rows of a `query` were being produced, as Spin 4 hands it over: the
+/// structured error flattened into `QueryError::Text` with its debug form (Spin collects the
+/// rows in an `anyhow` block and formats the error it ends with, whose `Display` is the
+/// generated binding's `Debug`).
+fn failed_while_streaming(e: tokio_postgres::Error) -> v4::Error {
+    v4::Error::QueryFailed(v4::QueryError::Text(format!("{:?}", query_failed(e))))
+}
+
 impl HostState {
     /// Checks `address` against the component's allowed hosts, with Spin's messages.
     fn ensure_pg_address_allowed(&self, address: &str) -> Result<(), v4::Error> {
@@ -191,7 +226,7 @@ impl HostState {
         let client = self
             .services
             .pg
-            .get(&address)
+            .get(&self.component.id, &address)
             .await
             .map_err(|e| v4::Error::ConnectionFailed(format!("{e:?}")))?;
         let rep = self.pg.next_rep;
@@ -224,6 +259,8 @@ impl HostState {
             .map(convert::to_sql_parameter)
             .collect::<anyhow::Result<Vec<_>>>()
             .map_err(|e| v4::Error::BadParameter(format!("{e:?}")))?;
+        let profile = self.services.profile;
+        let component = self.component.clone();
         let connection = self.pg_connection(rep)?;
         connection.transaction.observe(&statement);
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
@@ -232,18 +269,42 @@ impl HostState {
             .prepare_cached(&statement)
             .await
             .map_err(query_failed)?;
-        let rows = connection
+        // Errors until execution starts are structured; errors while rows stream are not.
+        let stream = connection
             .client
-            .query(&prepared, &refs)
+            .query_raw(&prepared, refs)
             .await
             .map_err(query_failed)?;
-        let columns = rows.first().map(convert::infer_columns).unwrap_or_default();
-        let rows = rows
-            .iter()
-            .map(convert::convert_row)
-            .collect::<anyhow::Result<Vec<_>>>()
-            .map_err(|e| v4::Error::QueryFailed(v4::QueryError::Text(format!("{e:?}"))))?;
-        Ok(v4::RowSet { columns, rows })
+        let streaming_error = match profile {
+            Profile::Strict => failed_while_streaming,
+            Profile::Lenient => query_failed,
+        };
+        futures::pin_mut!(stream);
+        let mut columns = None;
+        let mut rows = Vec::new();
+        while let Some(row) = stream.try_next().await.map_err(streaming_error)? {
+            if columns.is_none() {
+                columns = Some(convert::infer_columns(&row));
+            }
+            rows.push(
+                convert::convert_row(&row)
+                    .map_err(|e| v4::Error::QueryFailed(v4::QueryError::Text(format!("{e:?}"))))?,
+            );
+        }
+        if rows.is_empty() && profile.is_strict() {
+            tracing::error!(
+                component = %component.id,
+                %statement,
+                "a synchronous Postgres query returned zero rows: real Spin 4.0.0-4.0.2 would hang here (spinframework/spin#3671)"
+            );
+            return Err(v4::Error::QueryFailed(v4::QueryError::Text(
+                ZERO_ROW_QUERY.to_owned(),
+            )));
+        }
+        Ok(v4::RowSet {
+            columns: columns.unwrap_or_default(),
+            rows,
+        })
     }
 
     async fn pg_execute(

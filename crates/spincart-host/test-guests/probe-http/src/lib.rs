@@ -22,7 +22,15 @@ async fn handle(request: Request) -> Response {
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    let body = match path.split('/').nth(1).unwrap_or("") {
+    // What follows the route's base (`spin-path-info`), so a probe mounted at `/a/...` answers
+    // `/a/pg` as `/pg`.
+    let path_info = request
+        .header("spin-path-info")
+        .and_then(|h| h.as_str())
+        .filter(|info| !info.is_empty())
+        .unwrap_or(&path)
+        .to_owned();
+    let body = match path_info.split('/').nth(1).unwrap_or("") {
         "trap" => panic!("the probe was asked to trap"),
         "var" => match variables::get(&param("name")) {
             Ok(v) => json!({ "ok": v }),

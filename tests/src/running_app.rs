@@ -1,0 +1,540 @@
+//! Starting the whole app as users run it — on the local host or on a real `spin up` — with a
+//! fresh database, a Redis of its own and a fixed free port, under a supervisor.
+//!
+//! * [`Runtime`] says what runs it: the local host (`target/release/spincart-host`, strict
+//!   profile) or a real Spin binary (`SPINCART_RUNTIME=/path/to/spin`).
+//! * [`Layout`] says how: every component in one process, or HTTP components and
+//!   Redis-triggered components in two processes (Spin's selective deployment,
+//!   `--component-id`), so that a Redis outage does not take the API down.
+//! * Each process is supervised as Kubernetes would: when it exits (real Spin exits when Redis
+//!   goes away; a crash test kills it), it is started again with backoff on the same port.
+//!
+//! Every process runs in a process group of its own under a small shell that kills the group
+//! when its standard input closes: `spin up` runs its triggers as child processes, and nothing
+//! may outlive the test process or a kill.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::private_redis::PrivateRedis;
+use crate::{fresh_database, host_binary, host_port, repo_root};
+
+/// What runs the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Runtime {
+    /// `target/release/spincart-host` (strict profile).
+    LocalHost,
+    /// A real `spin` binary.
+    Spin(PathBuf),
+}
+
+impl Runtime {
+    /// `SPINCART_RUNTIME`: unset or `local` for the local host, else the path of a `spin`
+    /// binary.
+    pub fn from_env() -> Runtime {
+        match std::env::var("SPINCART_RUNTIME") {
+            Err(_) => Runtime::LocalHost,
+            Ok(value) if value.is_empty() || value == "local" => Runtime::LocalHost,
+            Ok(path) => {
+                let path = PathBuf::from(path);
+                assert!(
+                    path.exists(),
+                    "SPINCART_RUNTIME={path:?}: no such Spin binary"
+                );
+                Runtime::Spin(path)
+            }
+        }
+    }
+
+    /// "local host", or what the binary says of itself ("spin 4.0.2 (bfc7543b 2026-06-23)").
+    pub fn label(&self) -> String {
+        match self {
+            Runtime::LocalHost => "local host".into(),
+            Runtime::Spin(path) => Command::new(path)
+                .arg("--version")
+                .output()
+                .ok()
+                .and_then(|o| String::from_utf8(o.stdout).ok())
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| path.display().to_string()),
+        }
+    }
+
+    pub fn is_spin(&self) -> bool {
+        matches!(self, Runtime::Spin(_))
+    }
+}
+
+/// How the app's components are spread over processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Every component in one process (`spin up`).
+    OneProcess,
+    /// HTTP components in one process, Redis-triggered components in another.
+    Split,
+}
+
+/// Which components a process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    All,
+    Http,
+    Consumers,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Role::All => "app",
+            Role::Http => "http",
+            Role::Consumers => "consumers",
+        }
+    }
+
+    fn serves_http(self) -> bool {
+        self != Role::Consumers
+    }
+}
+
+/// The components of `spin.toml` by trigger: (HTTP component ids, Redis component ids, Redis
+/// channels).
+fn components_by_trigger() -> (Vec<String>, Vec<String>, Vec<String>) {
+    let manifest = spincart_host::manifest::AppManifest::from_file(&repo_root().join("spin.toml"))
+        .expect("spin.toml parses");
+    let mut http: Vec<String> = manifest
+        .http_triggers
+        .iter()
+        .map(|t| t.component.clone())
+        .collect();
+    let mut redis: Vec<String> = manifest
+        .redis_triggers
+        .iter()
+        .map(|t| t.component.clone())
+        .collect();
+    let mut channels: Vec<String> = manifest
+        .redis_triggers
+        .iter()
+        .map(|t| t.channel.clone())
+        .collect();
+    for list in [&mut http, &mut redis, &mut channels] {
+        list.sort();
+        list.dedup();
+    }
+    (http, redis, channels)
+}
+
+/// The app under test; its processes stop when this is dropped or the test process exits.
+pub struct RunningApp {
+    pub base_url: String,
+    pub db_url: String,
+    pub redis: PrivateRedis,
+    pub runtime: Runtime,
+    pub layout: Layout,
+    pub jwt_secret: String,
+    pub admin_email: String,
+    pub maintenance_token: String,
+    /// What the (first) process printed.
+    pub log_path: PathBuf,
+    name: String,
+    processes: Vec<Supervised>,
+}
+
+impl RunningApp {
+    /// Starts the app on the runtime named by `SPINCART_RUNTIME`, in one process; `env` adds or
+    /// overrides variables (e.g. `SPIN_VARIABLE_X`).
+    pub async fn start(name: &str, env: &[(&str, &str)]) -> RunningApp {
+        Self::start_with(name, env, Runtime::from_env(), Layout::OneProcess).await
+    }
+
+    /// Starts the app on `runtime` with `layout`, and waits until it serves and consumes.
+    pub async fn start_with(
+        name: &str,
+        env: &[(&str, &str)],
+        runtime: Runtime,
+        layout: Layout,
+    ) -> RunningApp {
+        let db_url = fresh_database().await;
+        let redis = PrivateRedis::start();
+        let admin_email = format!("admin-{}@{name}.test", uuid::Uuid::new_v4().simple());
+        let jwt_secret = uuid::Uuid::new_v4().to_string();
+        let maintenance_token = uuid::Uuid::new_v4().to_string();
+        let logs = repo_root().join("target/test-apps");
+        std::fs::create_dir_all(&logs).unwrap();
+        let port = free_port();
+        let mut variables: Vec<(String, String)> = vec![
+            ("SPIN_VARIABLE_DB_URL".into(), db_url.clone()),
+            ("SPIN_VARIABLE_DB_HOST".into(), host_port(&db_url)),
+            ("SPIN_VARIABLE_REDIS_URL".into(), redis.url()),
+            ("SPIN_VARIABLE_REDIS_HOST".into(), host_port(&redis.url())),
+            ("SPIN_VARIABLE_JWT_SECRET".into(), jwt_secret.clone()),
+            ("SPIN_VARIABLE_ADMIN_EMAILS".into(), admin_email.clone()),
+            (
+                "SPIN_VARIABLE_MAINTENANCE_TOKEN".into(),
+                maintenance_token.clone(),
+            ),
+            ("RUST_LOG".into(), "info".into()),
+        ];
+        variables.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+
+        let roles: &[Role] = match layout {
+            Layout::OneProcess => &[Role::All],
+            Layout::Split => &[Role::Http, Role::Consumers],
+        };
+        let (http_ids, redis_ids, channels) = components_by_trigger();
+        let processes: Vec<Supervised> = roles
+            .iter()
+            .map(|&role| {
+                let log_path = logs.join(format!("{name}-{}.log", role.name()));
+                std::fs::write(&log_path, "").unwrap();
+                let state_dir = logs.join(format!("{name}-{}-state", role.name()));
+                let ids = match role {
+                    Role::All => Vec::new(),
+                    Role::Http => http_ids.clone(),
+                    Role::Consumers => redis_ids.clone(),
+                };
+                Supervised::start(Launch {
+                    role,
+                    runtime: runtime.clone(),
+                    port,
+                    components: ids,
+                    env: variables.clone(),
+                    log_path,
+                    state_dir,
+                })
+            })
+            .collect();
+        let app = RunningApp {
+            base_url: format!("http://127.0.0.1:{port}"),
+            db_url,
+            redis,
+            log_path: processes[0].launch.log_path.clone(),
+            runtime,
+            layout,
+            jwt_secret,
+            admin_email,
+            maintenance_token,
+            name: name.to_owned(),
+            processes,
+        };
+        app.wait_until_ready(&channels, Duration::from_secs(300))
+            .await;
+        app
+    }
+
+    /// Waits until the app answers HTTP and every channel has a subscriber (after a start or
+    /// a restart).
+    pub async fn wait_until_ready(&self, channels: &[String], timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        let client = reqwest::Client::new();
+        loop {
+            let serving = client
+                .get(format!("{}/.well-known/spin/health", self.base_url))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+                .is_ok();
+            if serving && self.subscribed(channels).await {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the {} app on {} is not ready after {timeout:?}; see {:?}",
+                self.name,
+                self.runtime.label(),
+                self.log_path
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// [`RunningApp::wait_until_ready`] for this app's channels.
+    pub async fn ready(&self) {
+        let (_, _, channels) = components_by_trigger();
+        self.wait_until_ready(&channels, Duration::from_secs(120))
+            .await;
+    }
+
+    /// Whether every channel has a subscriber on the app's (private) Redis.
+    async fn subscribed(&self, channels: &[String]) -> bool {
+        if channels.is_empty() {
+            return true;
+        }
+        let Ok(client) = redis::Client::open(self.redis.url()) else {
+            return false;
+        };
+        let Ok(mut connection) = client.get_multiplexed_async_connection().await else {
+            return false;
+        };
+        let counts: Result<Vec<(String, i64)>, _> = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(channels)
+            .query_async(&mut connection)
+            .await;
+        counts.is_ok_and(|c| c.len() == channels.len() && c.iter().all(|(_, n)| *n > 0))
+    }
+
+    /// Kills every process of the app at once (SIGKILL: nothing is flushed), as a node failure
+    /// would; the supervisor starts them again. Call [`RunningApp::ready`] to wait for that.
+    pub fn kill(&self) {
+        for process in &self.processes {
+            process.kill();
+        }
+    }
+
+    /// Kills the process running `role`'s components; the supervisor starts it again.
+    pub fn kill_role(&self, role: Role) {
+        for process in self.processes.iter().filter(|p| p.launch.role == role) {
+            process.kill();
+        }
+    }
+
+    /// How many times the supervisor has started each process (1 = never restarted), by role.
+    pub fn starts(&self) -> Vec<(Role, u32)> {
+        self.processes
+            .iter()
+            .map(|p| (p.launch.role, p.shared.state.lock().unwrap().starts))
+            .collect()
+    }
+
+    /// Connections the app holds on PostgreSQL now, as `pg_stat_activity` sees them.
+    pub async fn pg_connections(&self) -> i64 {
+        let database = self.db_url.rsplit('/').next().unwrap().to_owned();
+        let admin = crate::connect(&crate::pg_url()).await;
+        admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
+                &[&database],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    }
+}
+
+impl Drop for RunningApp {
+    fn drop(&mut self) {
+        for process in &self.processes {
+            process.stop();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Everything needed to start one process (again).
+#[derive(Debug, Clone)]
+struct Launch {
+    role: Role,
+    runtime: Runtime,
+    port: u16,
+    /// `--component-id`s; empty: all.
+    components: Vec<String>,
+    env: Vec<(String, String)>,
+    log_path: PathBuf,
+    state_dir: PathBuf,
+}
+
+impl Launch {
+    /// The command line of the runtime.
+    fn argv(&self) -> Vec<String> {
+        let manifest = repo_root().join("spin.toml").display().to_string();
+        let mut argv: Vec<String> = match &self.runtime {
+            Runtime::LocalHost => vec![
+                host_binary().display().to_string(),
+                "up".into(),
+                "--manifest".into(),
+                manifest,
+            ],
+            Runtime::Spin(binary) => vec![
+                binary.display().to_string(),
+                "up".into(),
+                "--from".into(),
+                manifest,
+                "--state-dir".into(),
+                self.state_dir.display().to_string(),
+            ],
+        };
+        if self.role.serves_http() {
+            argv.push("--listen".into());
+            argv.push(format!("127.0.0.1:{}", self.port));
+        }
+        for id in &self.components {
+            argv.push("--component-id".into());
+            argv.push(id.clone());
+        }
+        argv
+    }
+
+    /// Starts the process in a group of its own, under a shell that kills the group when its
+    /// standard input closes and otherwise exits with the runtime's status.
+    fn spawn(&self) -> Child {
+        const SUPERVISED: &str = r#"
+exec 3<&0
+"$@" </dev/null 3<&- &
+app=$!
+{ cat <&3 >/dev/null; kill -KILL 0; } &
+exec 3<&-
+wait "$app"
+"#;
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(SUPERVISED)
+            .arg("supervised")
+            .args(self.argv())
+            .process_group(0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Runtime::Spin(_) = self.runtime {
+            // Spin writes under $HOME (its wasmtime cache); keep that out of the user's home.
+            command.env("HOME", repo_root().join("target/spin-home"));
+        }
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("starting the app under test");
+        let log = Arc::new(Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.log_path)
+                .unwrap(),
+        ));
+        copy_lines(child.stdout.take().unwrap(), log.clone());
+        copy_lines(child.stderr.take().unwrap(), log);
+        child
+    }
+}
+
+fn copy_lines(from: impl std::io::Read + Send + 'static, to: Arc<Mutex<std::fs::File>>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(from).lines().map_while(Result::ok) {
+            let _ = writeln!(to.lock().unwrap(), "{line}");
+        }
+    });
+}
+
+fn note(path: &Path, line: &str) {
+    if let Ok(mut file) = std::fs::OpenOptions::new().append(true).open(path) {
+        let _ = writeln!(file, "[supervisor] {line}");
+    }
+}
+
+struct ProcessState {
+    child: Option<Child>,
+    /// False once the app is dropped: the watcher stops the process and ends.
+    wanted: bool,
+    starts: u32,
+}
+
+struct Shared {
+    state: Mutex<ProcessState>,
+}
+
+/// A process kept running by a watcher thread, as a supervisor (Kubernetes) would.
+struct Supervised {
+    launch: Launch,
+    shared: Arc<Shared>,
+}
+
+impl Supervised {
+    fn start(launch: Launch) -> Supervised {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(ProcessState {
+                child: Some(launch.spawn()),
+                wanted: true,
+                starts: 1,
+            }),
+        });
+        let watcher = Supervised {
+            launch: launch.clone(),
+            shared: shared.clone(),
+        };
+        std::thread::spawn(move || watcher.watch());
+        Supervised { launch, shared }
+    }
+
+    /// Restarts the process whenever it has ended, with backoff (100 ms doubling to 2 s, as a
+    /// crash-looping pod), until the app is dropped.
+    fn watch(self) {
+        let mut backoff = Duration::from_millis(100);
+        let mut started = Instant::now();
+        loop {
+            std::thread::sleep(Duration::from_millis(25));
+            let mut state = self.shared.state.lock().unwrap();
+            if !state.wanted {
+                if let Some(child) = state.child.take() {
+                    end(child);
+                }
+                return;
+            }
+            let exited = match state.child.as_mut() {
+                None => Some("killed".to_owned()),
+                Some(child) => match child.try_wait() {
+                    Ok(Some(status)) => Some(status.to_string()),
+                    _ => None,
+                },
+            };
+            let Some(how) = exited else { continue };
+            if let Some(child) = state.child.take() {
+                end(child);
+            }
+            drop(state);
+            if started.elapsed() > Duration::from_secs(10) {
+                backoff = Duration::from_millis(100);
+            }
+            note(
+                &self.launch.log_path,
+                &format!(
+                    "{} exited ({how}); starting it again in {backoff:?}",
+                    self.launch.role.name()
+                ),
+            );
+            std::thread::sleep(backoff);
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+            let mut state = self.shared.state.lock().unwrap();
+            if !state.wanted {
+                return;
+            }
+            state.child = Some(self.launch.spawn());
+            state.starts += 1;
+            started = Instant::now();
+        }
+    }
+
+    /// Kills the whole process group now; the watcher starts it again.
+    fn kill(&self) {
+        let mut state = self.shared.state.lock().unwrap();
+        if let Some(child) = state.child.take() {
+            end(child);
+        }
+    }
+
+    /// Stops the process for good.
+    fn stop(&self) {
+        let mut state = self.shared.state.lock().unwrap();
+        state.wanted = false;
+        if let Some(child) = state.child.take() {
+            end(child);
+        }
+    }
+}
+
+/// Ends a supervised process: closing its shell's input kills its whole group (SIGKILL).
+fn end(mut child: Child) {
+    drop(child.stdin.take());
+    let _ = child.wait();
+}
