@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # `make test`: formatting, lints, unit tests, the host's own tests, per-component tests and the
 # end-to-end suite — against real PostgreSQL and Redis, installing what is missing.
+#
+# The end-to-end suite (fault tests included) runs on the local host (strict profile), then once
+# more on every real Spin binary given: SPIN_BINS="/path/to/spin-4.0.2 /path/to/spin-3.6.3", or
+# else a `spin` on PATH. Without any, it says it skipped them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/native.sh
@@ -42,7 +46,28 @@ cargo test --release "${NATIVE_PACKAGES[@]}" --test host
 step "component tests (one component at a time, through the harness)"
 cargo test --release "${NATIVE_PACKAGES[@]}" --test components
 
-step "end-to-end tests (the whole app${SPINCART_BASE_URL:+ at $SPINCART_BASE_URL})"
-cargo test --release "${NATIVE_PACKAGES[@]}" --test e2e
+if [ -n "${SPINCART_BASE_URL:-}" ]; then
+  step "end-to-end tests (the app at $SPINCART_BASE_URL)"
+  cargo test --release "${NATIVE_PACKAGES[@]}" --test e2e
+  step "all tests passed"
+  exit 0
+fi
+
+step "end-to-end tests on the local host (strict profile)"
+SPINCART_RUNTIME=local cargo test --release "${NATIVE_PACKAGES[@]}" --test e2e
+
+spin_bins=${SPIN_BINS:-}
+if [ -z "$spin_bins" ] && command -v spin >/dev/null 2>&1; then
+  spin_bins=$(command -v spin)
+fi
+if [ -z "$spin_bins" ]; then
+  step "end-to-end tests on real Spin: SKIPPED (no SPIN_BINS and no spin on PATH)"
+else
+  for bin in $spin_bins; do
+    [ -x "$bin" ] || { echo "SPIN_BINS: $bin is not an executable" >&2; exit 1; }
+    step "end-to-end tests on real Spin: $("$bin" --version 2>/dev/null || echo "$bin")"
+    SPINCART_RUNTIME=$bin cargo test --release "${NATIVE_PACKAGES[@]}" --test e2e
+  done
+fi
 
 step "all tests passed"

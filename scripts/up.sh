@@ -1,15 +1,39 @@
 #!/usr/bin/env bash
 # `make up`: start the embedded PostgreSQL and Redis (unless SPIN_VARIABLE_DB_URL /
-# SPIN_VARIABLE_REDIS_URL point elsewhere), apply migrations, and serve the app with the local
-# Spin-compatible host on 127.0.0.1:3000 (SPINCART_LISTEN to change). The host runs the
-# maintenance sweep every SPINCART_SWEEP_EVERY (default 15s), as a CronJob would in production.
+# SPIN_VARIABLE_REDIS_URL point elsewhere), apply migrations, and serve the app on
+# 127.0.0.1:3000 (SPINCART_LISTEN to change) — with the local Spin-compatible host, or with a
+# real Spin binary when SPINCART_RUNTIME names one (`make up SPINCART_RUNTIME=/path/to/spin`).
+# The maintenance sweep runs every SPINCART_SWEEP_EVERY (default 15s), as a CronJob would in
+# production.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
+listen=${SPINCART_LISTEN:-127.0.0.1:3000}
+every=${SPINCART_SWEEP_EVERY:-15s}
+runtime=${SPINCART_RUNTIME:-local}
+
 echo "==> applying migrations"
 target/release/spincart-host migrate --dir migrations
-echo "==> starting spincart on http://${SPINCART_LISTEN:-127.0.0.1:3000} (Ctrl-C to stop)"
-exec target/release/spincart-host up --manifest spin.toml --listen "${SPINCART_LISTEN:-127.0.0.1:3000}" \
-  --schedule "${SPINCART_SWEEP_EVERY:-15s} POST /api/v1/admin/maintenance/run" \
-  --schedule-header 'X-Maintenance-Token: {{ maintenance_token }}'
+
+if [ "$runtime" = local ]; then
+  echo "==> starting spincart on the local host at http://$listen (Ctrl-C to stop)"
+  exec target/release/spincart-host up --manifest spin.toml --listen "$listen" \
+    --schedule "$every POST /api/v1/admin/maintenance/run" \
+    --schedule-header 'X-Maintenance-Token: {{ maintenance_token }}'
+fi
+
+[ -x "$runtime" ] || { echo "SPINCART_RUNTIME=$runtime is not an executable Spin binary" >&2; exit 1; }
+echo "==> starting spincart on $("$runtime" --version) at http://$listen (Ctrl-C to stop)"
+echo "    the Redis trigger exits when Redis goes away, and Spin stops HTTP with it: for the"
+echo "    API to outlive Redis, run two processes (README \"Running it with real Spin\")"
+# Spin has no scheduler: the sweep is called from here, as the CronJob does in production.
+(
+  while sleep "$every"; do
+    curl -s -o /dev/null -X POST -H "X-Maintenance-Token: $SPIN_VARIABLE_MAINTENANCE_TOKEN" \
+      "http://$listen/api/v1/admin/maintenance/run" || true
+  done
+) &
+sweeper=$!
+trap 'kill $sweeper 2>/dev/null || true' EXIT
+"$runtime" up --from spin.toml --listen "$listen"

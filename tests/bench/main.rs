@@ -423,7 +423,7 @@ async fn measure(target: &Target, options: &Options) -> Figures {
     let shoppers = Arc::new(shoppers);
     let products = Arc::new(products);
 
-    let scenarios = vec![
+    let scenarios = [
         Scenario {
             name: "GET /health",
             expect: 200,

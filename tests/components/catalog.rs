@@ -122,3 +122,39 @@ async fn getting_an_unknown_product_is_a_404() {
         .unwrap();
     assert_eq!(response.status(), 404);
 }
+
+#[tokio::test]
+async fn a_database_with_no_connection_to_spare_is_a_503_with_retry_after() {
+    // A role allowed no connections: PostgreSQL refuses it as it refuses anyone once
+    // max_connections is reached (SQLSTATE 53300, "too many connections").
+    let admin = spincart_tests::connect(&spincart_tests::pg_url()).await;
+    admin
+        .batch_execute(
+            "DO $$ BEGIN
+                 IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'spincart_no_slots') THEN
+                     CREATE ROLE spincart_no_slots LOGIN CONNECTION LIMIT 0;
+                 END IF;
+             END $$",
+        )
+        .await
+        .unwrap();
+    let database = spincart_tests::fresh_database().await;
+    let (base, name) = database.rsplit_once('/').unwrap();
+    let host = base.rsplit_once('@').map(|(_, h)| h).unwrap_or(base);
+    let saturated = format!("postgres://spincart_no_slots@{host}/{name}");
+    let products = load_with_database("catalog-products", saturated).await;
+    let response = products
+        .component
+        .request(json_request("GET", "/api/v1/products", None, &json!({})))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap()),
+        Some("1")
+    );
+    assert_eq!(json_body(&response)["error"]["code"], "service_unavailable");
+}
