@@ -552,7 +552,7 @@ fn runtimes() -> Vec<Runtime> {
     if let Ok(bins) = std::env::var("SPIN_BINS") {
         runtimes.extend(
             bins.split_whitespace()
-                .map(|b| Runtime::Spin(std::path::PathBuf::from(b))),
+                .map(|b| Runtime::Spin(spincart_tests::repo_root().join(b))),
         );
     }
     runtimes

@@ -101,3 +101,45 @@ fn no_component_is_granted_more_than_postgres_and_redis() {
         }
     }
 }
+
+/// What `scripts/components.sh <trigger> --ids` prints.
+fn listed_by_script(trigger: &str) -> Vec<String> {
+    let output = std::process::Command::new(repo_root().join("scripts/components.sh"))
+        .args([trigger, "--ids"])
+        .output()
+        .expect("scripts/components.sh runs");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_selective_deployment_script_splits_every_component_by_trigger() {
+    let manifest = manifest();
+    let mut http: Vec<String> = manifest
+        .http_triggers
+        .iter()
+        .map(|t| t.component.clone())
+        .collect();
+    let mut redis: Vec<String> = manifest
+        .redis_triggers
+        .iter()
+        .map(|t| t.component.clone())
+        .collect();
+    for ids in [&mut http, &mut redis] {
+        ids.sort();
+        ids.dedup();
+    }
+    let (mut listed_http, mut listed_redis) = (listed_by_script("http"), listed_by_script("redis"));
+    listed_http.sort();
+    listed_redis.sort();
+    assert_eq!(listed_http, http);
+    assert_eq!(listed_redis, redis);
+    // Together they are the whole app: the README's two processes run every component.
+    let mut all: Vec<String> = listed_http.into_iter().chain(listed_redis).collect();
+    all.sort();
+    assert_eq!(all, manifest.components.keys().cloned().collect::<Vec<_>>());
+}

@@ -35,13 +35,14 @@ pub enum Runtime {
 
 impl Runtime {
     /// `SPINCART_RUNTIME`: unset or `local` for the local host, else the path of a `spin`
-    /// binary.
+    /// binary (absolute, or relative to the repository).
     pub fn from_env() -> Runtime {
         match std::env::var("SPINCART_RUNTIME") {
             Err(_) => Runtime::LocalHost,
             Ok(value) if value.is_empty() || value == "local" => Runtime::LocalHost,
             Ok(path) => {
-                let path = PathBuf::from(path);
+                // Relative to the repository (tests run with their package as the working dir).
+                let path = repo_root().join(path);
                 assert!(
                     path.exists(),
                     "SPINCART_RUNTIME={path:?}: no such Spin binary"

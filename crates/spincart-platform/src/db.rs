@@ -253,3 +253,76 @@ pub fn json(value: &serde_json::Value) -> ParameterValue {
 pub fn id<T: From<uuid::Uuid>>(row: Row<'_>, column: usize) -> Result<T, DbError> {
     Ok(T::from(row.get::<uuid::Uuid>(column)?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(name: &str) -> pg4::Column {
+        pg4::Column {
+            name: name.into(),
+            data_type: pg4::DbDataType::Int32,
+        }
+    }
+
+    fn result(rows: Vec<Vec<DbValue>>) -> pg4::RowSet {
+        pg4::RowSet {
+            columns: vec![column("id"), column(MARKER)],
+            rows,
+        }
+    }
+
+    #[test]
+    fn every_statement_is_wrapped_in_a_cte_left_joined_to_one_row() {
+        let wrapped = at_least_one_row("SELECT id FROM t WHERE id = $1;  ");
+        assert!(
+            wrapped.starts_with("WITH spincart_statement AS (SELECT id FROM t WHERE id = $1\n)")
+        );
+        assert!(wrapped.contains("FROM (SELECT 1) spincart_one LEFT JOIN"));
+        assert!(wrapped.contains(&format!("true AS {MARKER}")));
+        assert!(!wrapped.contains(';'));
+    }
+
+    #[test]
+    fn the_row_of_nulls_with_a_null_marker_stands_for_no_rows() {
+        let stripped = strip_marker(result(vec![vec![DbValue::DbNull, DbValue::DbNull]])).unwrap();
+        assert!(stripped.rows.is_empty());
+        assert_eq!(stripped.columns.len(), 1);
+        assert_eq!(stripped.columns[0].name, "id");
+    }
+
+    /// Rows as debug text (the binding's values have no `PartialEq`).
+    fn shown(set: &pg4::RowSet) -> Vec<String> {
+        set.rows.iter().map(|r| format!("{r:?}")).collect()
+    }
+
+    #[test]
+    fn real_rows_lose_only_their_marker_and_keep_their_order() {
+        let marked = |id| vec![DbValue::Int32(id), DbValue::Boolean(true)];
+        let stripped = strip_marker(result(vec![marked(3), marked(1), marked(2)])).unwrap();
+        assert_eq!(
+            shown(&stripped),
+            [
+                "[DbValue::Int32(3)]",
+                "[DbValue::Int32(1)]",
+                "[DbValue::Int32(2)]"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_null_real_row_is_kept_when_its_marker_is_true() {
+        let stripped =
+            strip_marker(result(vec![vec![DbValue::DbNull, DbValue::Boolean(true)]])).unwrap();
+        assert_eq!(shown(&stripped), ["[DbValue::DbNull]"]);
+    }
+
+    #[test]
+    fn a_result_without_the_marker_is_an_error() {
+        let unwrapped = pg4::RowSet {
+            columns: vec![column("id")],
+            rows: vec![vec![DbValue::Int32(1)]],
+        };
+        assert!(matches!(strip_marker(unwrapped), Err(DbError::Postgres(_))));
+    }
+}
