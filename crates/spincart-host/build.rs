@@ -67,6 +67,7 @@ pub mod imports {{
         inline: "
             package spincart:host;
             world imports {{
+                import fermyon:spin/key-value@2.0.0;
                 import fermyon:spin/postgres@2.0.0;
                 import fermyon:spin/redis@2.0.0;
                 import fermyon:spin/variables@2.0.0;

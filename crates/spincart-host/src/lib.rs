@@ -9,8 +9,10 @@
 //!   does (the [`profile::Profile::Strict`] default, which copies real Spin 4.0.2's rough edges);
 //! * Spin's host interfaces for spin-sdk 5.2.0 components: `spin:postgres/postgres@4.0.0` and
 //!   `@3.0.0`, `fermyon:spin/postgres@2.0.0`, `fermyon:spin/redis@2.0.0`,
-//!   `fermyon:spin/variables@2.0.0`, WASI 0.2 and outgoing HTTP — bound from the WIT files inside
-//!   the spin-sdk crate;
+//!   `fermyon:spin/key-value@2.0.0`, `fermyon:spin/variables@2.0.0`, WASI 0.2 and outgoing
+//!   HTTP — bound from the WIT files inside the spin-sdk crate;
+//! * key-value stores as `spin up` has them: the `"default"` store in SQLite in the app's state
+//!   directory (`.spin/` next to `spin.toml`, or `--state-dir`), see [`key_value`];
 //! * `allowed_outbound_hosts`, variables and their templates, as Spin enforces and resolves them.
 //!
 //! ```text
@@ -26,6 +28,7 @@ pub mod allowed_hosts;
 pub mod componentize;
 pub mod harness;
 pub mod host;
+pub mod key_value;
 pub mod manifest;
 pub mod migrate;
 pub mod profile;

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use spincart_host::key_value::StateDir;
 use spincart_host::runtime::HostOptions;
 use spincart_host::up::{up, UpOptions};
 
@@ -11,7 +12,7 @@ use spincart_host::up::{up, UpOptions};
 #[command(
     name = "spincart-host",
     version,
-    about = "A Spin-compatible local host for spincart (and any Spin app using HTTP, Redis, Postgres and variables)"
+    about = "A Spin-compatible local host for spincart (and any Spin app using HTTP, Redis, Postgres, key-value and variables)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -45,6 +46,11 @@ enum Command {
         /// Spin; for comparisons, never for tests.
         #[arg(long, env = "SPINCART_HOST_PROFILE", default_value = "strict")]
         profile: spincart_host::profile::Profile,
+        /// The app's state directory, e.g. for the default key-value store
+        /// (`sqlite_key_value.db`); like `spin up --state-dir`: `.spin/` next to the manifest
+        /// when absent, none at all (the default store in memory) when empty.
+        #[arg(long)]
+        state_dir: Option<String>,
         /// Exit when standard input is closed (for test runners that own the host).
         #[arg(long)]
         exit_on_stdin_eof: bool,
@@ -95,6 +101,7 @@ async fn main() -> anyhow::Result<()> {
             profile,
             disable_cache,
             disable_pooling,
+            state_dir,
             exit_on_stdin_eof,
             schedule,
             schedule_header,
@@ -115,6 +122,7 @@ async fn main() -> anyhow::Result<()> {
                     compilation_cache: !disable_cache,
                     pooling: !disable_pooling,
                     profile,
+                    state_dir: StateDir::from_flag(state_dir.as_deref()),
                     ..HostOptions::default()
                 },
                 exit_on_stdin_eof,

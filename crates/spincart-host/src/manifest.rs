@@ -104,9 +104,10 @@ pub struct Component {
     pub allowed_http_hosts: Vec<String>,
     #[serde(default)]
     pub allowed_outbound_hosts: Vec<String>,
-    #[serde(default, alias = "key-value-stores")]
+    /// Labels of the key-value stores the component may open (kebab-case or snake_case).
+    #[serde(default)]
     pub key_value_stores: Vec<String>,
-    #[serde(default, alias = "sqlite-databases")]
+    #[serde(default)]
     pub sqlite_databases: Vec<String>,
     #[serde(default)]
     pub ai_models: Vec<String>,
@@ -383,7 +384,6 @@ impl AppManifest {
 fn check_component(id: &str, component: &Component) -> anyhow::Result<()> {
     let unsupported = [
         ("files", !component.files.is_empty()),
-        ("key_value_stores", !component.key_value_stores.is_empty()),
         ("sqlite_databases", !component.sqlite_databases.is_empty()),
         ("ai_models", !component.ai_models.is_empty()),
         ("dependencies", !component.dependencies.is_empty()),
@@ -397,6 +397,14 @@ fn check_component(id: &str, component: &Component) -> anyhow::Result<()> {
             bail!("component {id:?} uses `{field}`, which spincart-host does not support");
         }
     }
+    // Spin's `kebab_or_snake_case` rule for store labels.
+    if !component
+        .key_value_stores
+        .iter()
+        .all(|label| check_kebab_id(label).is_ok() || check_snake_id(label).is_ok())
+    {
+        bail!("component {id:?}: invalid `key_value_stores`: expected kebab-case or snake_case");
+    }
     for key in component.variables.keys() {
         check_lower_snake_id(key)
             .with_context(|| format!("component {id:?}: invalid variable name {key:?}"))?;
@@ -407,6 +415,11 @@ fn check_component(id: &str, component: &Component) -> anyhow::Result<()> {
 /// Spin's kebab-case id rule (component ids).
 pub fn check_kebab_id(id: &str) -> anyhow::Result<()> {
     check_id(id, '-', false)
+}
+
+/// Spin's snake_case rule (key-value store labels).
+pub fn check_snake_id(id: &str) -> anyhow::Result<()> {
+    check_id(id, '_', false)
 }
 
 /// Spin's lower snake_case rule (variable names).
@@ -422,21 +435,19 @@ fn check_id(id: &str, delim: char, lower: bool) -> anyhow::Result<()> {
     if id.contains(wrong) {
         bail!("words must be separated with {delim:?}, not {wrong:?}");
     }
-    for (i, word) in id.split(delim).enumerate() {
+    for word in id.split(delim) {
         let mut chars = word.chars();
         let Some(first) = chars.next() else {
             bail!("{delim:?}-separated words must not be empty");
         };
-        if !(first.is_ascii_alphabetic() || (i > 0 && first.is_ascii_digit())) {
-            bail!(
-                "{delim:?}-separated words must start with an ASCII letter or digit; got {first:?}"
-            );
+        if !first.is_ascii_alphabetic() {
+            bail!("{delim:?}-separated words must start with an ASCII letter; got {first:?}");
         }
         let word_is_uppercase = first.is_ascii_uppercase();
         for ch in chars {
-            if ch.is_ascii_digit() || ch == ':' {
+            if ch.is_ascii_digit() {
             } else if !ch.is_ascii_alphanumeric() {
-                bail!("{delim:?}-separated words may only contain alphanumeric ASCII (plus ':' inside words); got {ch:?}");
+                bail!("{delim:?}-separated words may only contain alphanumeric ASCII; got {ch:?}");
             } else if ch.is_ascii_uppercase() != word_is_uppercase {
                 bail!("{delim:?}-separated words must be all lowercase or all UPPERCASE; got {word:?}");
             }
@@ -593,15 +604,46 @@ source = "listener.wasm"
         for good in [
             "a",
             "cart-add-item",
-            "a-1",
+            "a1-b2",
             "FOO-bar",
             "on-inventory-reserved",
         ] {
             assert!(check_kebab_id(good).is_ok(), "{good}");
         }
-        for bad in ["", "1-2-3", "bad_id", "Foo", "a--b", "a-", "a+b"] {
+        // Spin 4.0.2 (spin-serde's `Id`): every word starts with a letter; no ':'.
+        for bad in [
+            "", "1-2-3", "a-1", "a:b", "bad_id", "Foo", "a--b", "a-", "a+b",
+        ] {
             assert!(check_kebab_id(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn key_value_store_labels_are_kebab_or_snake_case() {
+        let with_labels = |labels: &str| {
+            MINIMAL.replace(
+                "[component.listener]\nsource = \"listener.wasm\"",
+                &format!(
+                    "[component.listener]\nsource = \"listener.wasm\"\nkey_value_stores = {labels}"
+                ),
+            )
+        };
+        let manifest = parse(&with_labels(r#"["default", "snake_case", "kebab-case"]"#)).unwrap();
+        assert_eq!(
+            manifest.components["listener"].key_value_stores,
+            ["default", "snake_case", "kebab-case"]
+        );
+        let err = format!("{:#}", parse(&with_labels(r#"["b@dlabel"]"#)).unwrap_err());
+        assert!(err.contains("expected kebab-case or snake_case"), "{err}");
+        let err = format!(
+            "{:#}",
+            parse(&MINIMAL.replace(
+                "source = \"listener.wasm\"",
+                "source = \"listener.wasm\"\nkey-value-stores = [\"default\"]"
+            ))
+            .unwrap_err()
+        );
+        assert!(err.contains("unknown field `key-value-stores`"), "{err}");
     }
 
     #[test]

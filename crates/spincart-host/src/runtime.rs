@@ -1,7 +1,7 @@
 //! Loading an application: compile each component once, link Spin's host interfaces, and keep an
 //! `InstancePre` so that every request and every message gets a fresh instance cheaply.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -19,7 +19,8 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::allowed_hosts::AllowedHosts;
 use crate::bindings::{imports, redis_handler::RedisHandlerPre};
-use crate::host::{http_outbound::OutboundHttp, postgres, redis};
+use crate::host::{http_outbound::OutboundHttp, key_value, postgres, redis};
+use crate::key_value::{KeyValueStores, StateDir};
 use crate::manifest::AppManifest;
 use crate::variables::{Provider, Resolver};
 
@@ -36,6 +37,8 @@ pub struct HostOptions {
     pub pg_pool_size: usize,
     /// How closely to copy real Spin 4.0.2 (strict by default).
     pub profile: crate::profile::Profile,
+    /// Where the app keeps its state, e.g. the default key-value store (Spin's `--state-dir`).
+    pub state_dir: StateDir,
 }
 
 impl Default for HostOptions {
@@ -46,14 +49,16 @@ impl Default for HostOptions {
             pooling: true,
             pg_pool_size: 64,
             profile: crate::profile::Profile::Strict,
+            state_dir: StateDir::default(),
         }
     }
 }
 
-/// What every instance of the app shares: variables and database pools.
+/// What every instance of the app shares: variables, database pools, key-value stores.
 pub struct Services {
     pub resolver: Resolver,
     pub pg: postgres::PgPools,
+    pub key_value: KeyValueStores,
     pub profile: crate::profile::Profile,
 }
 
@@ -65,6 +70,8 @@ pub struct ComponentConfig {
     /// The resolved `allowed_outbound_hosts`, or why they could not be resolved (then every
     /// outbound connection of the component fails, as in Spin).
     pub allowed_hosts: Result<AllowedHosts, String>,
+    /// The key-value store labels the component may open (`key_value_stores`).
+    pub key_value_stores: HashSet<String>,
 }
 
 /// What a loaded component can be triggered by.
@@ -114,9 +121,11 @@ impl App {
     ) -> anyhow::Result<App> {
         let engine = new_engine(&options)?;
         let resolver = Resolver::new(&manifest, options.provider.clone())?;
+        let key_value = key_value_stores(&manifest, &options.state_dir)?;
         let services = Arc::new(Services {
             resolver,
             pg: postgres::PgPools::new(options.pg_pool_size, options.profile),
+            key_value,
             profile: options.profile,
         });
         let linker = new_linker(&engine)?;
@@ -165,6 +174,28 @@ impl App {
             .get(id)
             .with_context(|| format!("no such component {id:?}"))
     }
+}
+
+/// The app's key-value stores. Like Spin, every label a component lists must be a defined store
+/// or the app does not start. The state directory is only made when a component uses a store.
+fn key_value_stores(
+    manifest: &AppManifest,
+    state_dir: &StateDir,
+) -> anyhow::Result<KeyValueStores> {
+    let used = manifest
+        .components
+        .values()
+        .any(|c| !c.key_value_stores.is_empty());
+    let stores = if used {
+        let dir = state_dir
+            .resolve(&manifest.dir)
+            .context("cannot resolve the state directory")?;
+        KeyValueStores::new(dir.as_deref())?
+    } else {
+        KeyValueStores::in_memory()
+    };
+    stores.check_labels(manifest)?;
+    Ok(stores)
 }
 
 fn new_engine(options: &HostOptions) -> anyhow::Result<Engine> {
@@ -248,6 +279,7 @@ fn component_config(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         allowed_hosts,
+        key_value_stores: component.key_value_stores.iter().cloned().collect(),
     })
 }
 
@@ -271,6 +303,7 @@ fn new_store(
             services: services.clone(),
             pg: postgres::PgConnections::default(),
             redis: redis::RedisConnections::default(),
+            key_value: key_value::OpenStores::default(),
         },
     )
 }
@@ -285,6 +318,7 @@ pub struct HostState {
     pub(crate) services: Arc<Services>,
     pub(crate) pg: postgres::PgConnections,
     pub(crate) redis: redis::RedisConnections,
+    pub(crate) key_value: key_value::OpenStores,
 }
 
 impl WasiView for HostState {

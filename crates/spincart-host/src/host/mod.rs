@@ -1,6 +1,7 @@
 //! Spin's host interfaces, implemented on [`crate::runtime::HostState`].
 
 pub mod http_outbound;
+pub mod key_value;
 pub mod postgres;
 pub mod redis;
 pub mod variables;

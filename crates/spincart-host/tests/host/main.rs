@@ -2,6 +2,7 @@
 //! against the real PostgreSQL and Redis, checking that the host behaves as Spin does.
 
 mod http;
+mod key_value;
 mod outbound;
 mod postgres;
 mod redis;

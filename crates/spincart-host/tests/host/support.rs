@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use spincart_host::key_value::StateDir;
 use spincart_host::profile::Profile;
 use spincart_host::runtime::{App, HostOptions};
 use spincart_host::trigger::http::HttpTrigger;
@@ -61,24 +62,38 @@ impl TestHost {
         variables: &[(&str, &str)],
         profile: Profile,
     ) -> TestHost {
-        let manifest = manifest
-            .replace("{probe-http}", &guest("probe-http"))
-            .replace("{probe-redis}", &guest("probe-redis"));
-        let dir = std::env::temp_dir().join(format!("spincart-host-test-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("spin.toml");
-        std::fs::write(&path, manifest).unwrap();
-        let values: HashMap<String, String> = variables
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        Self::launch(manifest, variables, profile, StateDir::default()).await
+    }
+
+    /// [`TestHost::start`] with the given state directory (`spincart-host up --state-dir`).
+    pub async fn start_with_state_dir(manifest: &str, state_dir: StateDir) -> TestHost {
+        Self::launch(manifest, &[], Profile::Strict, state_dir).await
+    }
+
+    /// Loads `manifest` as [`TestHost::start`] would, without serving it: the load error, if any.
+    pub async fn load_error(manifest: &str) -> Option<anyhow::Error> {
+        let dir = write_manifest(manifest);
+        let loaded = App::load(&dir.join("spin.toml"), &[], options(&[], Profile::Strict)).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        loaded.err()
+    }
+
+    async fn launch(
+        manifest: &str,
+        variables: &[(&str, &str)],
+        profile: Profile,
+        state_dir: StateDir,
+    ) -> TestHost {
+        let dir = write_manifest(manifest);
         let options = HostOptions {
-            provider: Provider::Fixed(values, Box::new(Provider::environment())),
-            pg_pool_size: 4,
-            profile,
-            ..HostOptions::default()
+            state_dir,
+            ..options(variables, profile)
         };
-        let app = Arc::new(App::load(&path, &[], options).await.expect("the app loads"));
+        let app = Arc::new(
+            App::load(&dir.join("spin.toml"), &[], options)
+                .await
+                .expect("the app loads"),
+        );
         let http = Arc::new(HttpTrigger::new(app.clone()).unwrap());
         let redis = Arc::new(RedisTrigger::new(app.clone()).unwrap());
         let redis_trigger = (!redis.is_empty()).then(|| tokio::spawn(redis.run()));
@@ -91,6 +106,11 @@ impl TestHost {
             redis_trigger,
             dir,
         }
+    }
+
+    /// The directory holding the manifest (and, by default, the app's `.spin/` state).
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -114,6 +134,31 @@ impl TestHost {
             .unwrap();
         assert_eq!(response.status(), 200, "POST {path}");
         response.json().await.unwrap()
+    }
+}
+
+/// Writes `manifest`, with `{probe-http}`-style placeholders replaced by guest paths, as
+/// `spin.toml` in a fresh directory.
+fn write_manifest(manifest: &str) -> PathBuf {
+    let manifest = manifest
+        .replace("{probe-http}", &guest("probe-http"))
+        .replace("{probe-redis}", &guest("probe-redis"));
+    let dir = std::env::temp_dir().join(format!("spincart-host-test-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("spin.toml"), manifest).unwrap();
+    dir
+}
+
+fn options(variables: &[(&str, &str)], profile: Profile) -> HostOptions {
+    let values: HashMap<String, String> = variables
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    HostOptions {
+        provider: Provider::Fixed(values, Box::new(Provider::environment())),
+        pg_pool_size: 4,
+        profile,
+        ..HostOptions::default()
     }
 }
 

@@ -1,10 +1,11 @@
 //! An HTTP guest that reports what the host gives it: request details, variables, environment,
-//! Postgres results and errors, Redis results and errors, outbound HTTP outcomes, traps.
+//! Postgres results and errors, Redis results and errors, key-value results and errors,
+//! outbound HTTP outcomes, traps.
 //! Used only by spincart-host's tests.
 
 use serde_json::{json, Value};
 use spin_sdk::http::{Method, Request, Response};
-use spin_sdk::{pg4, redis, variables};
+use spin_sdk::{key_value, pg4, redis, variables};
 
 #[spin_sdk::http_component]
 async fn handle(request: Request) -> Response {
@@ -39,6 +40,7 @@ async fn handle(request: Request) -> Response {
         "env" => json!({ "value": std::env::var(param("name")).ok() }),
         "pg" => pg(&request),
         "redis" => redis_probe(&param("address"), &param("channel")),
+        "kv" => key_value_probe(&request),
         "http" => outbound_http(&param("url")).await,
         _ => echo(&request),
     };
@@ -160,6 +162,42 @@ fn redis_probe(address: &str, channel: &str) -> Value {
         "publish": format!("{publish:?}"),
         "execute": format!("{execute:?}"),
     })
+}
+
+/// Body: `{"label": "...", "steps": [{"op": "set", "key": "k", "value": "v"}, ...]}` with ops
+/// `get`, `set`, `delete`, `exists` and `get_keys`, run in order on one store; each step's
+/// result (`ok`, keys sorted) or error (`err`, its debug form) is reported.
+fn key_value_probe(request: &Request) -> Value {
+    let input: Value = serde_json::from_slice(request.body()).unwrap_or(Value::Null);
+    let store = match key_value::Store::open(input["label"].as_str().unwrap_or_default()) {
+        Ok(store) => store,
+        Err(e) => return json!({ "open_error": format!("{e:?}") }),
+    };
+    let mut results = Vec::new();
+    for step in input["steps"].as_array().cloned().unwrap_or_default() {
+        let key = step["key"].as_str().unwrap_or_default();
+        let outcome = match step["op"].as_str().unwrap_or_default() {
+            "get" => store
+                .get(key)
+                .map(|v| json!(v.map(|v| String::from_utf8_lossy(&v).into_owned()))),
+            "set" => {
+                let value = step["value"].as_str().unwrap_or_default();
+                store.set(key, value.as_bytes()).map(|()| Value::Null)
+            }
+            "delete" => store.delete(key).map(|()| Value::Null),
+            "exists" => store.exists(key).map(Value::Bool),
+            "get_keys" => store.get_keys().map(|mut keys| {
+                keys.sort();
+                json!(keys)
+            }),
+            other => panic!("unknown key-value op {other:?}"),
+        };
+        results.push(match outcome {
+            Ok(value) => json!({ "ok": value }),
+            Err(e) => json!({ "err": format!("{e:?}") }),
+        });
+    }
+    json!({ "results": results })
 }
 
 async fn outbound_http(url: &str) -> Value {
