@@ -221,6 +221,12 @@ pub struct Store {
 impl Store {
     /// The value of `key`, if it has one.
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KeyValueError> {
+        self.read(key, MAX_RESULT_BYTES).await
+    }
+
+    /// The value of `key`, refused when larger than `limit` (it has been read by then: SQLite
+    /// cannot stream one row, as Spin notes).
+    async fn read(&self, key: &str, limit: usize) -> Result<Option<Vec<u8>>, KeyValueError> {
         let value = self
             .with_connection(key, |connection, label, key| {
                 connection
@@ -234,8 +240,8 @@ impl Store {
             })
             .await?;
         let size = std::mem::size_of::<Option<Vec<u8>>>() + value.as_ref().map_or(0, Vec::len);
-        if size > MAX_RESULT_BYTES {
-            return Err(too_large());
+        if size > limit {
+            return Err(too_large(limit));
         }
         Ok(value)
     }
@@ -270,9 +276,9 @@ impl Store {
         .await
     }
 
-    /// Whether `key` has a value.
+    /// Whether `key` has a value (of any size, as in Spin).
     pub async fn exists(&self, key: &str) -> Result<bool, KeyValueError> {
-        Ok(self.get(key).await?.is_some())
+        Ok(self.read(key, usize::MAX).await?.is_some())
     }
 
     /// Every key of the store, in no particular order.
@@ -288,7 +294,7 @@ impl Store {
                     let key = key.map_err(other)?;
                     size += std::mem::size_of::<String>() + key.len();
                     if size > MAX_RESULT_BYTES {
-                        Err(too_large())
+                        Err(too_large(MAX_RESULT_BYTES))
                     } else {
                         Ok(key)
                     }
@@ -327,10 +333,8 @@ fn other(error: impl std::fmt::Debug) -> KeyValueError {
     KeyValueError::Other(format!("{error:?}"))
 }
 
-fn too_large() -> KeyValueError {
-    KeyValueError::Other(format!(
-        "query result exceeds limit of {MAX_RESULT_BYTES} bytes"
-    ))
+fn too_large(limit: usize) -> KeyValueError {
+    KeyValueError::Other(format!("query result exceeds limit of {limit} bytes"))
 }
 
 #[cfg(test)]
@@ -354,6 +358,24 @@ mod tests {
         store.delete("bar").await.unwrap();
         store.delete("bar").await.unwrap();
         assert_eq!(store.get_keys().await, Ok(vec!["qux".to_owned()]));
+    }
+
+    #[tokio::test]
+    async fn a_value_over_the_limit_is_refused_with_spins_message_but_still_exists() {
+        let store = KeyValueStores::in_memory().open("default").await.unwrap();
+        store.set("big", &[7; 64]).await.unwrap();
+        let limit = std::mem::size_of::<Option<Vec<u8>>>() + 63;
+        assert_eq!(
+            store.read("big", limit).await,
+            Err(KeyValueError::Other(format!(
+                "query result exceeds limit of {limit} bytes"
+            )))
+        );
+        assert_eq!(
+            store.read("big", limit + 1).await.unwrap().unwrap().len(),
+            64
+        );
+        assert_eq!(store.exists("big").await, Ok(true));
     }
 
     #[tokio::test]
