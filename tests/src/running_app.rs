@@ -357,6 +357,8 @@ impl Launch {
                 "up".into(),
                 "--manifest".into(),
                 manifest,
+                "--state-dir".into(),
+                self.state_dir.display().to_string(),
             ],
             Runtime::Spin(binary) => vec![
                 binary.display().to_string(),
