@@ -179,8 +179,12 @@ impl RunningApp {
                 "SPIN_VARIABLE_MAINTENANCE_TOKEN".into(),
                 maintenance_token.clone(),
             ),
-            ("RUST_LOG".into(), "info".into()),
         ];
+        // The local host logs each request and message at `info` (the bench reads instantiation
+        // times from it); Spin keeps its default, as users run it.
+        if runtime == Runtime::LocalHost {
+            variables.push(("RUST_LOG".into(), "info".into()));
+        }
         variables.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
 
         let roles: &[Role] = match layout {
