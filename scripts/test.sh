@@ -34,7 +34,7 @@ if command -v psql >/dev/null 2>&1; then
     | psql "$SPINCART_TEST_DB_URL" -q >/dev/null 2>&1 || true
 fi
 
-step "unit tests (domain, platform, host)"
+step "unit tests (every native crate: domain, platform, contexts, host)"
 cargo test --release "${NATIVE_PACKAGES[@]}" --lib --bins
 
 step "doc tests"

@@ -3,6 +3,7 @@
 //! result out — against real PostgreSQL and Redis, with a fresh database per test.
 
 mod admin;
+mod architecture;
 mod carts;
 mod catalog;
 mod health;

@@ -1,12 +1,12 @@
-//! `GET /api/v1/admin/carts` — see [`spincart_platform::admin::list_carts`].
+//! `GET /api/v1/admin/carts` — see [`spincart_operations::admin::list_carts`].
 
 use spin_sdk::http::{Request, Response};
-use spincart_platform::http::{serve, Endpoint};
+use spincart_operations::platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {
     serve(
         request,
-        &[Endpoint::get(spincart_platform::admin::list_carts)],
+        &[Endpoint::get(spincart_operations::admin::list_carts)],
     )
 }

@@ -1,12 +1,14 @@
-//! `POST /api/v1/admin/dead-letters/:id/replay` — see [`spincart_platform::admin::replay_dead_letter`].
+//! `POST /api/v1/admin/dead-letters/:id/replay` — see [`spincart_operations::admin::replay_dead_letter`].
 
 use spin_sdk::http::{Request, Response};
-use spincart_platform::http::{serve, Endpoint};
+use spincart_operations::platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {
     serve(
         request,
-        &[Endpoint::post(spincart_platform::admin::replay_dead_letter)],
+        &[Endpoint::post(
+            spincart_operations::admin::replay_dead_letter,
+        )],
     )
 }

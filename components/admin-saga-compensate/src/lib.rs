@@ -1,12 +1,12 @@
-//! `POST /api/v1/admin/sagas/:id/compensate` — see [`spincart_platform::admin::compensate_saga`].
+//! `POST /api/v1/admin/sagas/:id/compensate` — see [`spincart_operations::admin::compensate_saga`].
 
 use spin_sdk::http::{Request, Response};
-use spincart_platform::http::{serve, Endpoint};
+use spincart_operations::platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {
     serve(
         request,
-        &[Endpoint::post(spincart_platform::admin::compensate_saga)],
+        &[Endpoint::post(spincart_operations::admin::compensate_saga)],
     )
 }

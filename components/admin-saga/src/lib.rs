@@ -1,12 +1,12 @@
-//! `GET /api/v1/admin/sagas/:id` — see [`spincart_platform::admin::get_saga`].
+//! `GET /api/v1/admin/sagas/:id` — see [`spincart_operations::admin::get_saga`].
 
 use spin_sdk::http::{Request, Response};
-use spincart_platform::http::{serve, Endpoint};
+use spincart_operations::platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {
     serve(
         request,
-        &[Endpoint::get(spincart_platform::admin::get_saga)],
+        &[Endpoint::get(spincart_operations::admin::get_saga)],
     )
 }

@@ -1,12 +1,9 @@
-//! `POST /api/v1/carts/:id/items` — see [`spincart_platform::cart::add_item`].
+//! `POST /api/v1/carts/:id/items` — see [`spincart_cart::add_item`].
 
 use spin_sdk::http::{Request, Response};
-use spincart_platform::http::{serve, Endpoint};
+use spincart_cart::platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {
-    serve(
-        request,
-        &[Endpoint::post(spincart_platform::cart::add_item)],
-    )
+    serve(request, &[Endpoint::post(spincart_cart::add_item)])
 }

@@ -1,9 +1,9 @@
-//! `POST /api/v1/carts` — see [`spincart_platform::cart::create`].
+//! `POST /api/v1/carts` — see [`spincart_cart::create`].
 
 use spin_sdk::http::{Request, Response};
-use spincart_platform::http::{serve, Endpoint};
+use spincart_cart::platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {
-    serve(request, &[Endpoint::post(spincart_platform::cart::create)])
+    serve(request, &[Endpoint::post(spincart_cart::create)])
 }

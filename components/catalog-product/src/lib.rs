@@ -1,8 +1,8 @@
 //! `/api/v1/products/:id`: `GET` one product (public), `PATCH` changes it (admin).
 
 use spin_sdk::http::{Request, Response};
-use spincart_platform::catalog::{get_product, patch_product};
-use spincart_platform::http::{serve, Endpoint};
+use spincart_catalog::platform::http::{serve, Endpoint};
+use spincart_catalog::{get_product, patch_product};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {

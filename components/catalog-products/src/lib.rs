@@ -2,8 +2,8 @@
 //! Spin routes by path, so the two endpoints of this path share a component.
 
 use spin_sdk::http::{Request, Response};
-use spincart_platform::catalog::{create_product, list_products};
-use spincart_platform::http::{serve, Endpoint};
+use spincart_catalog::platform::http::{serve, Endpoint};
+use spincart_catalog::{create_product, list_products};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {

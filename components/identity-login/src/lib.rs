@@ -1,12 +1,9 @@
-//! `POST /api/v1/users/login` — see [`spincart_platform::identity::login`].
+//! `POST /api/v1/users/login` — see [`spincart_identity::login`].
 
 use spin_sdk::http::{Request, Response};
-use spincart_platform::http::{serve, Endpoint};
+use spincart_identity::platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {
-    serve(
-        request,
-        &[Endpoint::post(spincart_platform::identity::login)],
-    )
+    serve(request, &[Endpoint::post(spincart_identity::login)])
 }

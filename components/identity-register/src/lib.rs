@@ -1,12 +1,9 @@
-//! `POST /api/v1/users/register` — see [`spincart_platform::identity::register`].
+//! `POST /api/v1/users/register` — see [`spincart_identity::register`].
 
 use spin_sdk::http::{Request, Response};
-use spincart_platform::http::{serve, Endpoint};
+use spincart_identity::platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {
-    serve(
-        request,
-        &[Endpoint::post(spincart_platform::identity::register)],
-    )
+    serve(request, &[Endpoint::post(spincart_identity::register)])
 }

@@ -1,12 +1,9 @@
-//! `POST /api/v1/inventory/:product_id/adjust` (admin) — see [`spincart_platform::inventory::adjust`].
+//! `POST /api/v1/inventory/:product_id/adjust` (admin) — see [`spincart_inventory::adjust`].
 
 use spin_sdk::http::{Request, Response};
-use spincart_platform::http::{serve, Endpoint};
+use spincart_inventory::platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {
-    serve(
-        request,
-        &[Endpoint::post(spincart_platform::inventory::adjust)],
-    )
+    serve(request, &[Endpoint::post(spincart_inventory::adjust)])
 }

@@ -1,12 +1,12 @@
-//! `GET /metrics` (Prometheus text format) — see [`spincart_platform::metrics::render`].
+//! `GET /metrics` (Prometheus text format) — see [`spincart_operations::metrics::render`].
 
 use spin_sdk::http::{Request, Response};
-use spincart_platform::http::{serve, Endpoint};
+use spincart_operations::platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {
     serve(
         request,
-        &[Endpoint::get(spincart_platform::metrics::render)],
+        &[Endpoint::get(spincart_operations::metrics::render)],
     )
 }

@@ -2,11 +2,11 @@
 
 #[spin_sdk::redis_component]
 fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
-    spincart_platform::events::consume_with(
-        spincart_platform::consumers::PAYMENTS_CANCEL,
+    spincart_payments::platform::events::consume_with(
+        spincart_payments::platform::consumers::PAYMENTS_CANCEL,
         &message,
-        Some(spincart_platform::payments::cancel_gave_up),
-        |db, event, outbox, _| spincart_platform::payments::cancel(db, event, outbox),
+        Some(spincart_payments::cancel_gave_up),
+        |db, event, outbox, _| spincart_payments::cancel(db, event, outbox),
     )?;
     Ok(())
 }

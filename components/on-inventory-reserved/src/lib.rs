@@ -2,11 +2,11 @@
 
 #[spin_sdk::redis_component]
 fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
-    spincart_platform::events::consume_with(
-        spincart_platform::consumers::PAYMENTS_AUTHORIZE,
+    spincart_payments::platform::events::consume_with(
+        spincart_payments::platform::consumers::PAYMENTS_AUTHORIZE,
         &message,
-        Some(spincart_platform::payments::authorize_gave_up),
-        spincart_platform::payments::authorize,
+        Some(spincart_payments::authorize_gave_up),
+        spincart_payments::authorize,
     )?;
     Ok(())
 }

@@ -2,10 +2,10 @@
 
 #[spin_sdk::redis_component]
 fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
-    spincart_platform::events::consume(
-        spincart_platform::consumers::PAYMENTS_CAPTURE,
+    spincart_payments::platform::events::consume(
+        spincart_payments::platform::consumers::PAYMENTS_CAPTURE,
         &message,
-        spincart_platform::payments::capture,
+        spincart_payments::capture,
     )?;
     Ok(())
 }

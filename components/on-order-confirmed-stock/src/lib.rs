@@ -2,10 +2,10 @@
 
 #[spin_sdk::redis_component]
 fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
-    spincart_platform::events::consume(
-        spincart_platform::consumers::INVENTORY_COMMIT,
+    spincart_inventory::platform::events::consume(
+        spincart_inventory::platform::consumers::INVENTORY_COMMIT,
         &message,
-        spincart_platform::inventory::saga::commit_for_order,
+        spincart_inventory::saga::commit_for_order,
     )?;
     Ok(())
 }

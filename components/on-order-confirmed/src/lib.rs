@@ -2,10 +2,10 @@
 
 #[spin_sdk::redis_component]
 fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
-    spincart_platform::events::consume(
-        spincart_platform::consumers::CART_CLEAR,
+    spincart_cart::platform::events::consume(
+        spincart_cart::platform::consumers::CART_CLEAR,
         &message,
-        spincart_platform::cart::saga::clear_after_order,
+        spincart_cart::saga::clear_after_order,
     )?;
     Ok(())
 }

@@ -2,10 +2,10 @@
 
 #[spin_sdk::redis_component]
 fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
-    spincart_platform::events::consume(
-        spincart_platform::consumers::ORDERS_CONFIRM,
+    spincart_checkout::platform::events::consume(
+        spincart_checkout::platform::consumers::ORDERS_CONFIRM,
         &message,
-        spincart_platform::orders::confirm_after_payment,
+        spincart_checkout::confirm_after_payment,
     )?;
     Ok(())
 }

@@ -1,14 +1,14 @@
 //! Redis `catalog.product_created` / `catalog.product_updated` → the product search projection
-//! ([`spincart_platform::catalog::project_search`]), once per event.
+//! ([`spincart_catalog::project_search`]), once per event.
 
-use spincart_platform::events::consume;
+use spincart_catalog::platform::events::consume;
 
 #[spin_sdk::redis_component]
 fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
     consume(
-        spincart_platform::consumers::CATALOG_SEARCH,
+        spincart_catalog::platform::consumers::CATALOG_SEARCH,
         &message,
-        spincart_platform::catalog::project_search,
+        spincart_catalog::project_search,
     )?;
     Ok(())
 }

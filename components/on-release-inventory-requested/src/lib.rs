@@ -2,13 +2,11 @@
 
 #[spin_sdk::redis_component]
 fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
-    spincart_platform::events::consume_with(
-        spincart_platform::consumers::INVENTORY_RELEASE,
+    spincart_inventory::platform::events::consume_with(
+        spincart_inventory::platform::consumers::INVENTORY_RELEASE,
         &message,
-        Some(spincart_platform::inventory::saga::release_gave_up),
-        |db, event, outbox, _| {
-            spincart_platform::inventory::saga::release_for_order(db, event, outbox)
-        },
+        Some(spincart_inventory::saga::release_gave_up),
+        |db, event, outbox, _| spincart_inventory::saga::release_for_order(db, event, outbox),
     )?;
     Ok(())
 }

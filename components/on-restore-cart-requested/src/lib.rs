@@ -2,11 +2,11 @@
 
 #[spin_sdk::redis_component]
 fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
-    spincart_platform::events::consume_with(
-        spincart_platform::consumers::CART_RESTORE,
+    spincart_cart::platform::events::consume_with(
+        spincart_cart::platform::consumers::CART_RESTORE,
         &message,
-        Some(spincart_platform::cart::saga::restore_gave_up),
-        |db, event, outbox, _| spincart_platform::cart::saga::restore(db, event, outbox),
+        Some(spincart_cart::saga::restore_gave_up),
+        |db, event, outbox, _| spincart_cart::saga::restore(db, event, outbox),
     )?;
     Ok(())
 }

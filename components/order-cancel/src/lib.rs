@@ -1,12 +1,9 @@
-//! `POST /api/v1/orders/:id/cancel` — see [`spincart_platform::orders::cancel`].
+//! `POST /api/v1/orders/:id/cancel` — see [`spincart_checkout::cancel`].
 
 use spin_sdk::http::{Request, Response};
-use spincart_platform::http::{serve, Endpoint};
+use spincart_checkout::platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {
-    serve(
-        request,
-        &[Endpoint::post(spincart_platform::orders::cancel)],
-    )
+    serve(request, &[Endpoint::post(spincart_checkout::cancel)])
 }

@@ -1,9 +1,9 @@
-//! `POST /api/v1/orders/:id/ship` (admin) — see [`spincart_platform::orders::ship`].
+//! `POST /api/v1/orders/:id/ship` (admin) — see [`spincart_checkout::ship`].
 
 use spin_sdk::http::{Request, Response};
-use spincart_platform::http::{serve, Endpoint};
+use spincart_checkout::platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
 fn handle(request: Request) -> Response {
-    serve(request, &[Endpoint::post(spincart_platform::orders::ship)])
+    serve(request, &[Endpoint::post(spincart_checkout::ship)])
 }

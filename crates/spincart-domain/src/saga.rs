@@ -396,6 +396,23 @@ impl Default for Saga {
     }
 }
 
+/// The name of what the saga is doing (for order views and admin lists).
+pub fn step_name(status: &str, plan: &[Option<String>], done: i32) -> String {
+    let current = || {
+        plan.get(done.max(0) as usize)
+            .cloned()
+            .flatten()
+            .unwrap_or_else(|| "none".into())
+    };
+    match SagaStatus::parse(status) {
+        Some(SagaStatus::Pending) => "reserve_inventory".into(),
+        Some(SagaStatus::InventoryReserved) => "authorize_payment".into(),
+        Some(SagaStatus::PaymentAuthorized) => "confirm_order".into(),
+        Some(SagaStatus::Compensating | SagaStatus::CompensationFailed) => current(),
+        _ => "done".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -663,5 +680,17 @@ mod tests {
         for c in [CancelPayment, ReleaseInventory, RestoreCart] {
             assert_eq!(Compensation::parse(c.as_str()), Some(c));
         }
+    }
+
+    #[test]
+    fn the_step_name_follows_the_status_and_during_compensation_the_plan() {
+        assert_eq!(step_name("PENDING", &[], 0), "reserve_inventory");
+        assert_eq!(step_name("PAYMENT_AUTHORIZED", &[], 0), "confirm_order");
+        let plan = [
+            Some("cancel_payment".to_owned()),
+            Some("release_inventory".to_owned()),
+        ];
+        assert_eq!(step_name("COMPENSATING", &plan, 1), "release_inventory");
+        assert_eq!(step_name("CONFIRMED", &plan, 0), "done");
     }
 }

@@ -1,44 +1,37 @@
 //! # spincart-platform
 //!
-//! What every spincart component stands on, over spin-sdk's Postgres, Redis and variables:
+//! The infrastructure every context stands on, over spin-sdk's Postgres, Redis and variables —
+//! and nothing about any one context:
 //!
-//! * [`db`] — connections, transactions that always end, typed row access;
-//! * [`events`] — the event store, publishing after commit, idempotent consumers, dead letters;
+//! * [`db`] — connections, transactions that always end, typed row access, and the zero-row
+//!   guard real Spin 4.0.2 needs (spinframework/spin#3671);
+//! * [`events`] — the event store and outbox, publishing after commit, idempotent consumers,
+//!   failed deliveries and dead letters;
 //! * [`http`] — the API conventions: errors, JSON parsing, methods, auth, paging;
 //! * [`idempotency`] — the `Idempotency-Key` rules;
-//! * one module per bounded context with its queries and use cases.
+//! * [`config`] — the component's Spin variables.
 //!
-//! A component is one entry function that hands its request or message to this crate:
+//! Each context crate (`spincart-identity`, `spincart-cart`, …) re-exports this crate as
+//! `platform`, so a component depends on its context crate only:
 //!
 //! ```no_run
 //! use spin_sdk::http::{Request, Response};
-//! use spincart_platform::http::{serve, Endpoint};
+//! use spincart_platform::http::{serve, Endpoint, Reply};
 //!
 //! #[spin_sdk::http_component]
 //! fn handle(request: Request) -> Response {
-//!     serve(request, &[Endpoint::get(spincart_platform::health::check)])
+//!     serve(request, &[Endpoint::get(|_ctx| Ok(Reply::json(200, &"hello")))])
 //! }
 //! # fn main() {}
 //! ```
 
 #![deny(unsafe_code)]
 
-pub mod admin;
-pub mod cart;
-pub mod catalog;
-pub mod checkout;
 pub mod config;
 pub mod db;
 pub mod events;
-pub mod health;
 pub mod http;
 pub mod idempotency;
-pub mod identity;
-pub mod inventory;
-pub mod maintenance;
-pub mod metrics;
-pub mod orders;
-pub mod payments;
 
 /// The consumer names and subscriptions of [`spincart_domain::events::consumers`].
 pub use spincart_domain::events::consumers;

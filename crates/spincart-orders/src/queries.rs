@@ -1,0 +1,227 @@
+//! SQL of the orders context: the order aggregate's events (in the event store) and the read
+//! model (`orders.orders`, `orders.order_items`) kept in step with them.
+
+use serde::Serialize;
+use spincart_domain::ids::{OrderId, SagaId, UserId};
+use spincart_domain::money::{format_minor, parse_decimal_amount};
+use spincart_domain::order::{Order, OrderEvent};
+
+use spincart_platform::db::{self, Db, DbError, Row};
+
+/// The order's events, oldest first.
+pub fn events(db: &Db, order: OrderId) -> Result<Vec<OrderEvent>, DbError> {
+    db.query(
+        "SELECT data FROM messaging.events
+          WHERE aggregate_type = 'order' AND aggregate_id = $1
+          ORDER BY aggregate_version",
+        &[db::uuid(order)],
+    )?
+    .map(|row| {
+        let data: serde_json::Value = row.get(0)?;
+        serde_json::from_value(data).map_err(|e| DbError::Decode {
+            column: 0,
+            message: e.to_string(),
+        })
+    })
+}
+
+fn minor(amount: &str) -> Result<i64, DbError> {
+    parse_decimal_amount(amount).map_err(|e| DbError::Decode {
+        column: 0,
+        message: e.to_string(),
+    })
+}
+
+/// Writes the read model of a just-placed order.
+pub fn insert(db: &Db, order: &Order) -> Result<(), DbError> {
+    db.execute(
+        "INSERT INTO orders.orders (id, user_id, cart_id, saga_id, status, total_minor, currency, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            db::uuid(order.id),
+            db::uuid(order.user_id),
+            db::uuid(order.cart_id),
+            db::uuid(order.saga_id),
+            db::text(order.status.as_str()),
+            minor(&order.total)?.into(),
+            db::text(&order.currency),
+            order.version.into(),
+        ],
+    )?;
+    for (position, line) in order.lines.iter().enumerate() {
+        db.execute(
+            "INSERT INTO orders.order_items (order_id, product_id, sku, name, unit_price_minor, quantity, position)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                db::uuid(order.id),
+                db::uuid(line.product_id),
+                db::text(&line.sku),
+                db::text(&line.name),
+                minor(&line.unit_price)?.into(),
+                (line.quantity as i32).into(),
+                (position as i32).into(),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Brings the read model to the order's current state.
+pub fn update(db: &Db, order: &Order) -> Result<(), DbError> {
+    db.execute(
+        "UPDATE orders.orders SET status = $2, payment_id = $3, version = $4, updated_at = now() WHERE id = $1",
+        &[
+            db::uuid(order.id),
+            db::text(order.status.as_str()),
+            order.payment_id.map(db::uuid).unwrap_or(db::Param::DbNull),
+            order.version.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The owner and saga of an order.
+pub fn head(db: &Db, order: OrderId) -> Result<Option<(UserId, SagaId, i64)>, DbError> {
+    db.query_opt(
+        "SELECT user_id, saga_id, version FROM orders.orders WHERE id = $1",
+        &[db::uuid(order)],
+    )?
+    .map(|r| Ok((db::id(r.row(), 0)?, db::id(r.row(), 1)?, r.get(2)?)))
+    .transpose()
+}
+
+/// An order line as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderItemView {
+    pub product_id: uuid::Uuid,
+    pub sku: String,
+    pub name: String,
+    pub unit_price: String,
+    pub quantity: i32,
+    pub line_total: String,
+}
+
+/// The saga of an order, as the order shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SagaSummary {
+    pub id: SagaId,
+    pub status: String,
+    pub step: String,
+    pub updated_at: String,
+}
+
+/// An order as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderView {
+    pub id: OrderId,
+    pub user_id: UserId,
+    pub cart_id: uuid::Uuid,
+    pub status: String,
+    pub items: Vec<OrderItemView>,
+    pub total: String,
+    pub currency: String,
+    pub version: i64,
+    pub saga: SagaSummary,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const ORDER_COLUMNS: &str =
+    "o.id, o.user_id, o.cart_id, o.status, o.total_minor, o.currency, o.version,
+    platform.rfc3339(o.created_at), platform.rfc3339(o.updated_at),
+    s.id, s.status, s.plan, s.done, platform.rfc3339(s.updated_at)";
+
+fn order_view(row: Row<'_>, items: Vec<OrderItemView>) -> Result<OrderView, DbError> {
+    let saga_status: String = row.get(10)?;
+    let plan: Vec<Option<String>> = row.get(11)?;
+    let done: i32 = row.get(12)?;
+    Ok(OrderView {
+        id: db::id(row, 0)?,
+        user_id: db::id(row, 1)?,
+        cart_id: row.get(2)?,
+        status: row.get(3)?,
+        items,
+        total: format_minor(row.get(4)?),
+        currency: row.get(5)?,
+        version: row.get(6)?,
+        created_at: row.get(7)?,
+        updated_at: row.get(8)?,
+        saga: SagaSummary {
+            id: db::id(row, 9)?,
+            step: spincart_domain::saga::step_name(&saga_status, &plan, done),
+            status: saga_status,
+            updated_at: row.get(13)?,
+        },
+    })
+}
+
+fn items(db: &Db, order: OrderId) -> Result<Vec<OrderItemView>, DbError> {
+    db.query(
+        "SELECT product_id, sku, name, unit_price_minor, quantity
+           FROM orders.order_items WHERE order_id = $1 ORDER BY position",
+        &[db::uuid(order)],
+    )?
+    .map(|r| {
+        let unit: i64 = r.get(3)?;
+        let quantity: i32 = r.get(4)?;
+        Ok(OrderItemView {
+            product_id: r.get(0)?,
+            sku: r.get(1)?,
+            name: r.get(2)?,
+            unit_price: format_minor(unit),
+            quantity,
+            line_total: format_minor(unit * i64::from(quantity)),
+        })
+    })
+}
+
+pub fn view(db: &Db, order: OrderId) -> Result<Option<OrderView>, DbError> {
+    let Some(row) = db.query_opt(
+        &format!("SELECT {ORDER_COLUMNS} FROM orders.orders o JOIN checkout.sagas s ON s.id = o.saga_id WHERE o.id = $1"),
+        &[db::uuid(order)],
+    )?
+    else {
+        return Ok(None);
+    };
+    let items = items(db, order)?;
+    order_view(row.row(), items).map(Some)
+}
+
+/// A page of a user's orders (all users' when `user` is `None`), newest first.
+pub fn list(
+    db: &Db,
+    user: Option<UserId>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<OrderView>, i64), DbError> {
+    let owner = user.map(db::uuid).unwrap_or(db::Param::DbNull);
+    let total: i64 = db
+        .query_one(
+            "SELECT count(*) FROM orders.orders WHERE $1::uuid IS NULL OR user_id = $1",
+            std::slice::from_ref(&owner),
+        )?
+        .get(0)?;
+    let rows = db.query(
+        &format!(
+            "SELECT {ORDER_COLUMNS} FROM orders.orders o JOIN checkout.sagas s ON s.id = o.saga_id
+              WHERE $1::uuid IS NULL OR o.user_id = $1
+              ORDER BY o.created_at DESC, o.id LIMIT $2 OFFSET $3"
+        ),
+        &[owner, limit.into(), offset.into()],
+    )?;
+    let mut views = Vec::new();
+    for row in rows.iter() {
+        let id: OrderId = db::id(row, 0)?;
+        views.push(order_view(row, items(db, id)?)?);
+    }
+    Ok((views, total))
+}
+
+/// The order total and currency the saga's payment is for.
+pub fn amount(db: &Db, order: OrderId) -> Result<(i64, String), DbError> {
+    let row = db.query_one(
+        "SELECT total_minor, currency FROM orders.orders WHERE id = $1",
+        &[db::uuid(order)],
+    )?;
+    Ok((row.get(0)?, row.get(1)?))
+}
