@@ -11,6 +11,10 @@ set -euo pipefail
 
 say() { printf '==> %s\n' "$*" >&2; }
 
+# The size flags of .cargo/config.toml's [target.wasm32-wasip1] rustflags (opt-level s, no
+# symbol names), repeated because CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS replaces that setting.
+WASM_SIZE_FLAGS="-C opt-level=s -C strip=symbols"
+
 sysroot=$(rustc --print sysroot 2>/dev/null || true)
 if [ -n "$sysroot" ] && [ -d "$sysroot/lib/rustlib/wasm32-wasip1" ]; then
   say "wasm toolchain: rustup target wasm32-wasip1 found in $sysroot"
@@ -46,4 +50,4 @@ echo "WASM_BUILD_STD=-Zbuild-std=std,panic_abort"
 echo "RUSTC_BOOTSTRAP=1"
 # Only the wasm target gets these flags: native code built in the same run (build scripts,
 # proc-macros) and the native host build never see them.
-echo "CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS=-C linker=wasm-ld-19 -C link-self-contained=no -L /usr/lib/wasm32-wasi"
+echo "CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS=-C linker=wasm-ld-19 -C link-self-contained=no -L /usr/lib/wasm32-wasi $WASM_SIZE_FLAGS"
