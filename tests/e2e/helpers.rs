@@ -62,6 +62,9 @@ pub const E2E_SETTINGS: &[(&str, &str)] = &[
     ("SPIN_VARIABLE_SAGA_STEP_TIMEOUT_SECONDS", "3"),
     ("SPIN_VARIABLE_MAX_DELIVERY_ATTEMPTS", "3"),
     ("SPIN_VARIABLE_REDELIVER_AFTER_SECONDS", "5"),
+    // Every test logs in from 127.0.0.1: the per-address throttle is tested on an app of its
+    // own (limits.rs), the per-account one here.
+    ("SPIN_VARIABLE_LOGIN_FAILURES_PER_ADDRESS", "100000"),
 ];
 
 async fn start_app() -> TestApp {

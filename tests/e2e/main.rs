@@ -13,3 +13,4 @@ mod health;
 mod helpers;
 mod identity;
 mod inventory;
+mod limits;

@@ -1,12 +1,13 @@
 //! `GET /health` — checks PostgreSQL and Redis.
 
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, Response};
 use spincart_operations::platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
-fn handle(request: Request) -> Response {
+async fn handle(request: IncomingRequest) -> Response {
     serve(
         request,
         &[Endpoint::get(spincart_operations::health::check)],
     )
+    .await
 }

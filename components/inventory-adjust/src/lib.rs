@@ -1,9 +1,9 @@
 //! `POST /api/v1/inventory/:product_id/adjust` (admin) — see [`spincart_inventory::adjust`].
 
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, Response};
 use spincart_inventory::platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
-fn handle(request: Request) -> Response {
-    serve(request, &[Endpoint::post(spincart_inventory::adjust)])
+async fn handle(request: IncomingRequest) -> Response {
+    serve(request, &[Endpoint::post(spincart_inventory::adjust)]).await
 }

@@ -1,10 +1,10 @@
 //! `POST /api/v1/inventory/:product_id/reserve` (admin/internal) — see
 //! [`spincart_inventory::reserve`].
 
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, Response};
 use spincart_inventory::platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
-fn handle(request: Request) -> Response {
-    serve(request, &[Endpoint::post(spincart_inventory::reserve)])
+async fn handle(request: IncomingRequest) -> Response {
+    serve(request, &[Endpoint::post(spincart_inventory::reserve)]).await
 }

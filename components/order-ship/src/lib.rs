@@ -1,9 +1,9 @@
 //! `POST /api/v1/orders/:id/ship` (admin) — see [`spincart_checkout::ship`].
 
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, Response};
 use spincart_checkout::platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
-fn handle(request: Request) -> Response {
-    serve(request, &[Endpoint::post(spincart_checkout::ship)])
+async fn handle(request: IncomingRequest) -> Response {
+    serve(request, &[Endpoint::post(spincart_checkout::ship)]).await
 }

@@ -1,10 +1,10 @@
 //! `/api/v1/orders`: `GET` lists the caller's orders, `POST` checks a cart out (as `/carts/:id/checkout`).
 
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, Response};
 use spincart_checkout::platform::http::{serve, Endpoint};
 
 #[spin_sdk::http_component]
-fn handle(request: Request) -> Response {
+async fn handle(request: IncomingRequest) -> Response {
     serve(
         request,
         &[
@@ -12,4 +12,5 @@ fn handle(request: Request) -> Response {
             Endpoint::post(spincart_checkout::place_order),
         ],
     )
+    .await
 }

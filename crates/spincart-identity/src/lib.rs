@@ -5,6 +5,7 @@
 #![deny(unsafe_code)]
 
 pub mod queries;
+pub mod throttle;
 
 use serde::Serialize;
 use spincart_domain::auth::{self, Claims, Role};
@@ -78,7 +79,12 @@ struct LoginRequest {
 pub fn login(ctx: &Ctx) -> Result<Reply, ApiError> {
     let request: LoginRequest = ctx.json()?;
     let invalid = || ApiError::new(401, "invalid_credentials", "E-mail or password is wrong.");
-    let Ok(email) = Email::parse(&request.email) else {
+    let email = Email::parse(&request.email).ok();
+    let limits = throttle::Limits::from_config();
+    let keys = throttle::Keys::for_login(ctx, email.as_ref());
+    throttle::check(&keys, limits)?;
+    let Some(email) = email else {
+        throttle::failed(&keys, limits);
         return Err(invalid());
     };
     let db = Db::connect()?;
@@ -90,8 +96,10 @@ pub fn login(ctx: &Ctx) -> Result<Reply, ApiError> {
         .unwrap_or(identity::DECOY_HASH);
     let verified = identity::verify_password(&request.password, hash);
     let Some(user) = user.filter(|_| verified) else {
+        throttle::failed(&keys, limits);
         return Err(invalid());
     };
+    throttle::succeeded(&keys);
     let role = Role::for_email(
         &user.email,
         &config::require("admin_emails").unwrap_or_default(),

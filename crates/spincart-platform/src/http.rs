@@ -8,19 +8,19 @@
 //! * each component serves one route and lists the methods it answers; others get 405.
 //!
 //! ```no_run
-//! use spin_sdk::http::{Request, Response};
+//! use spin_sdk::http::{IncomingRequest, Response};
 //! use spincart_platform::http::{serve, Endpoint, Reply};
 //!
 //! #[spin_sdk::http_component]
-//! fn handle(request: Request) -> Response {
-//!     serve(request, &[Endpoint::get(|_ctx| Ok(Reply::json(200, &"hello")))])
+//! async fn handle(request: IncomingRequest) -> Response {
+//!     serve(request, &[Endpoint::get(|_ctx| Ok(Reply::json(200, &"hello")))]).await
 //! }
 //! # fn main() {}
 //! ```
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{IncomingRequest, Method, Request, Response};
 use spincart_domain::auth::{self, Caller, TokenError};
 use spincart_domain::validation::{FieldError, ValidationErrors};
 
@@ -261,10 +261,16 @@ fn method_name(method: &Method) -> String {
     }
 }
 
+/// The largest request body any endpoint accepts (1 MiB); a larger one is refused with 413
+/// `payload_too_large` before it is parsed — by its `Content-Length` without reading it at all,
+/// or, for a body sent without one, as soon as what was read passes the limit.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
 /// Answers `request` with the endpoint for its method (405 with `Allow` when there is none),
-/// applying the `Idempotency-Key` rules to mutations.
-pub fn serve(request: Request, endpoints: &[Endpoint<'_>]) -> Response {
-    let method = request.method().clone();
+/// reading its body up to [`MAX_BODY_BYTES`] and applying the `Idempotency-Key` rules to
+/// mutations.
+pub async fn serve(request: IncomingRequest, endpoints: &[Endpoint<'_>]) -> Response {
+    let method = request.method();
     let Some(endpoint) = endpoints.iter().find(|e| e.method == method) else {
         let allow = endpoints
             .iter()
@@ -275,6 +281,10 @@ pub fn serve(request: Request, endpoints: &[Endpoint<'_>]) -> Response {
             .into_error_reply()
             .header("allow", allow)
             .into_response();
+    };
+    let request = match read_within_limit(request, MAX_BODY_BYTES).await {
+        Ok(request) => request,
+        Err(error) => return error.into_error_reply().into_response(),
     };
     let ctx = Ctx::new(request);
     let reply = if matches!(
@@ -288,6 +298,65 @@ pub fn serve(request: Request, endpoints: &[Endpoint<'_>]) -> Response {
     reply
         .unwrap_or_else(ApiError::into_error_reply)
         .into_response()
+}
+
+/// 413 `payload_too_large`, naming the limit.
+fn payload_too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        413,
+        "payload_too_large",
+        format!("The request body is larger than {limit} bytes."),
+    )
+    .with("limit_bytes", limit)
+}
+
+/// How much of an oversized body is read and thrown away before the 413 is sent, so that the
+/// client, still sending, gets to read the answer instead of a reset connection.
+const DISCARD_AT_MOST: usize = 32 << 20;
+
+/// The request with its body read, unless the body is larger than `limit`: then a 413, decided
+/// by the `Content-Length` before a byte is kept, or — for a body sent without one — as soon as
+/// what was read passes the limit. The rest of an oversized body is read and discarded (up to
+/// [`DISCARD_AT_MOST`]), never buffered or parsed.
+async fn read_within_limit(request: IncomingRequest, limit: usize) -> Result<Request, ApiError> {
+    let headers: Vec<(String, Vec<u8>)> = request.headers().entries();
+    let declared = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| std::str::from_utf8(value).ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    let mut builder = Request::builder();
+    builder.method(request.method()).uri(request.uri());
+    for (name, value) in &headers {
+        builder.header(name.clone(), String::from_utf8_lossy(value).into_owned());
+    }
+    let mut too_large = declared.is_some_and(|length| length > limit as u64);
+    let mut body = Vec::new();
+    let mut seen = 0usize;
+    let mut stream = request.into_body_stream();
+    while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                400,
+                "bad_request",
+                format!("The request body could not be read: {e:?}."),
+            )
+        })?;
+        seen += chunk.len();
+        too_large |= seen > limit;
+        if too_large {
+            body = Vec::new();
+            if seen > DISCARD_AT_MOST {
+                break;
+            }
+        } else {
+            body.extend_from_slice(&chunk);
+        }
+    }
+    if too_large {
+        return Err(payload_too_large(limit));
+    }
+    Ok(builder.body(body).build())
 }
 
 /// The request being served, with typed accessors.

@@ -15,12 +15,12 @@
 //! `platform`, so a component depends on its context crate only:
 //!
 //! ```no_run
-//! use spin_sdk::http::{Request, Response};
+//! use spin_sdk::http::{IncomingRequest, Response};
 //! use spincart_platform::http::{serve, Endpoint, Reply};
 //!
 //! #[spin_sdk::http_component]
-//! fn handle(request: Request) -> Response {
-//!     serve(request, &[Endpoint::get(|_ctx| Ok(Reply::json(200, &"hello")))])
+//! async fn handle(request: IncomingRequest) -> Response {
+//!     serve(request, &[Endpoint::get(|_ctx| Ok(Reply::json(200, &"hello")))]).await
 //! }
 //! # fn main() {}
 //! ```

@@ -90,9 +90,13 @@ impl HttpTrigger {
                     let trigger = trigger.clone();
                     async move { trigger.handle(request, client_addr).await }
                 });
-                let connection = hyper::server::conn::http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                // As Spin's HTTP trigger: hyper-util's auto builder (HTTP/1.1 and HTTP/2), which
+                // also decides what happens to a request body the component did not read.
+                let builder = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                );
+                let connection =
+                    builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
                 if let Err(e) = connection.await {
                     tracing::debug!("connection from {client_addr} ended: {e}");
                 }
