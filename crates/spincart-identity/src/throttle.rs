@@ -165,7 +165,7 @@ pub fn failed(keys: &Keys, limits: Limits) {
 /// A successful login clears its account's count.
 pub fn succeeded(keys: &Keys) {
     if let (Some(account), Some(redis)) = (&keys.account, connection()) {
-        if let Err(e) = redis.del(&[account.clone()]) {
+        if let Err(e) = redis.del(std::slice::from_ref(account)) {
             eprintln!("login throttle: clearing {account} failed: {e:?}");
         }
     }
