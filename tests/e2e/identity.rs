@@ -195,3 +195,50 @@ async fn an_expired_or_forged_token_is_a_401() {
         assert_eq!(response.body["error"]["message"], "Token expired.");
     }
 }
+
+#[tokio::test]
+async fn an_anonymous_idempotency_key_replays_only_the_very_same_request() {
+    let app = app().await;
+    let key = format!("anon-{}", uuid::Uuid::new_v4().simple());
+    let register = |email: String| {
+        app.request(reqwest::Method::POST, "/api/v1/users/register", None)
+            .header("idempotency-key", &key)
+            .json(&json!({ "email": email, "password": "correct horse battery", "full_name": "Anon" }))
+    };
+    let email = format!("anon-{}@e2e.test", uuid::Uuid::new_v4().simple());
+    app.send(register(email.clone())).await.expect(201);
+    let replayed = app.send(register(email)).await;
+    replayed.expect(201);
+    assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
+    // Another anonymous caller's request with the same key is not theirs to be refused.
+    let other = app
+        .send(register(format!(
+            "anon-{}@e2e.test",
+            uuid::Uuid::new_v4().simple()
+        )))
+        .await;
+    other.expect(201);
+    assert_eq!(other.header("idempotent-replayed"), None);
+}
+
+#[tokio::test]
+async fn a_used_idempotency_key_without_a_token_gets_401_not_422() {
+    let app = app().await;
+    let user = app.customer().await;
+    let key = format!("owned-{}", uuid::Uuid::new_v4().simple());
+    let created = app
+        .send(
+            app.request(reqwest::Method::POST, "/api/v1/carts", Some(&user.token))
+                .header("idempotency-key", &key)
+                .json(&json!({})),
+        )
+        .await;
+    assert!([200, 201].contains(&created.status), "{}", created.text);
+    app.send(
+        app.request(reqwest::Method::POST, "/api/v1/carts", None)
+            .header("idempotency-key", &key)
+            .json(&json!({ "other": "body" })),
+    )
+    .await
+    .expect(401);
+}

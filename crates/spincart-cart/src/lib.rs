@@ -213,6 +213,7 @@ fn lock(
 #[serde(deny_unknown_fields)]
 struct AddItemRequest {
     product_id: String,
+    #[serde(deserialize_with = "spincart_domain::validation::whole_number")]
     quantity: i64,
 }
 
@@ -245,6 +246,7 @@ pub fn add_item(ctx: &Ctx) -> Result<Reply, ApiError> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SetQuantityRequest {
+    #[serde(deserialize_with = "spincart_domain::validation::whole_number")]
     quantity: i64,
 }
 

@@ -57,7 +57,7 @@ pub struct CreateProductRequest {
     pub category: String,
     pub price: String,
     pub currency: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validation::whole_number")]
     pub initial_stock: i64,
 }
 

@@ -75,6 +75,7 @@ impl Quantity {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdjustRequest {
+    #[serde(deserialize_with = "crate::validation::whole_number")]
     pub delta: i64,
     pub reason: String,
 }
@@ -112,6 +113,7 @@ impl Adjustment {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReservationRequest {
+    #[serde(deserialize_with = "crate::validation::whole_number")]
     pub quantity: i64,
     pub reference: String,
 }

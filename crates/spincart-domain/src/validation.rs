@@ -103,3 +103,48 @@ mod tests {
         assert!(required_text("abcdef", 5).is_err());
     }
 }
+
+/// Deserializes a whole number given as JSON `3` or `3.0` (both are integers to JSON Schema,
+/// which the API's contract is written in); `3.5`, a string or a number outside ±2^53 is an
+/// error naming what was expected.
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct Line {
+///     #[serde(deserialize_with = "spincart_domain::validation::whole_number")]
+///     quantity: i64,
+/// }
+/// let line: Line = serde_json::from_str(r#"{"quantity": 2.0}"#).unwrap();
+/// assert_eq!(line.quantity, 2);
+/// assert!(serde_json::from_str::<Line>(r#"{"quantity": 2.5}"#).is_err());
+/// ```
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    struct WholeNumber;
+
+    impl serde::de::Visitor<'_> for WholeNumber {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number")
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::custom("a whole number that is too large"))
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<i64, E> {
+            const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: every whole f64 below is exact
+            if v.fract() == 0.0 && v.abs() <= EXACT {
+                Ok(v as i64)
+            } else {
+                Err(E::invalid_type(serde::de::Unexpected::Float(v), &self))
+            }
+        }
+    }
+
+    deserializer.deserialize_any(WholeNumber)
+}

@@ -474,7 +474,7 @@ impl Ctx {
         }
     }
 
-    /// `?page=&limit=` (page ≥ 1, 1 ≤ limit ≤ 100; defaults 1 and 20).
+    /// `?page=&limit=` (1 ≤ page ≤ 1,000,000, 1 ≤ limit ≤ 100; defaults 1 and 20).
     pub fn page(&self) -> Result<Page, ApiError> {
         let mut errors = ValidationErrors::new();
         let page = match self.query_param("page") {
@@ -482,7 +482,7 @@ impl Ctx {
             Some(p) => match p.parse::<i64>() {
                 Ok(p) if (1..=1_000_000).contains(&p) => p,
                 _ => {
-                    errors.push("page", "must be a whole number of at least 1");
+                    errors.push("page", "must be a whole number from 1 to 1000000");
                     1
                 }
             },

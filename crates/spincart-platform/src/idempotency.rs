@@ -4,8 +4,11 @@
 //! * same key + a different request → 422 `idempotency_key_reused`;
 //! * same key while the first request still runs → 409 `request_in_progress`.
 //!
-//! Keys are scoped to the caller (the token's user, or `anonymous`) and kept at least 24 h (the
-//! maintenance sweep deletes older ones). A request that ends in a 5xx releases its key so that
+//! Keys are scoped to the caller — the token's user; a caller without a valid token shares the
+//! key space with nobody: an anonymous key is scoped to the request it came with, so only the
+//! very same request is replayed, and an anonymous or unauthenticated request never learns of
+//! anybody else's key (it gets on to the handler, which answers 401 where a token is needed).
+//! Keys are kept at least 24 h (the maintenance sweep deletes older ones). A request that ends in a 5xx releases its key so that
 //! a retry can run; one whose component died mid-way is taken over after 60 s.
 
 use sha2::{Digest, Sha256};
@@ -27,11 +30,11 @@ pub fn run(
             "must be 1 to 255 visible ASCII characters",
         ));
     }
+    let fingerprint = fingerprint(ctx);
     let scope = ctx
         .caller()
         .map(|c| c.user_id.to_string())
-        .unwrap_or_else(|_| "anonymous".to_owned());
-    let fingerprint = fingerprint(ctx);
+        .unwrap_or_else(|_| format!("anonymous:{fingerprint}"));
     let db = Db::connect()?;
 
     match claim(&db, &scope, &key, &fingerprint)? {
