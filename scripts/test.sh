@@ -34,6 +34,18 @@ if command -v psql >/dev/null 2>&1; then
     | psql "$SPINCART_TEST_DB_URL" -q >/dev/null 2>&1 || true
 fi
 
+step "schemathesis for the contract test (PyPI, pinned, into target/venv)"
+SCHEMATHESIS_VERSION=4.32.5
+if ! target/venv/bin/st --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  python3 -m venv target/venv 2>/dev/null || {
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv target/venv
+  }
+  target/venv/bin/pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+target/venv/bin/st --version
+
 step "unit tests (every native crate: domain, platform, contexts, host)"
 cargo test --release "${NATIVE_PACKAGES[@]}" --lib --bins
 

@@ -32,6 +32,10 @@ pub async fn load_with_database(id: &str, db_url: String) -> Subject {
         .variable("redis_host", &host_port(&redis))
         .variable("jwt_secret", JWT_SECRET)
         .variable("admin_emails", ADMIN_EMAIL)
+        // Components share the test Redis across tests and runs: failed logins must not add up
+        // to a throttle here (the e2e suite tests the throttle on a Redis of its own).
+        .variable("login_failures_per_account", "1000000")
+        .variable("login_failures_per_address", "1000000")
         .start()
         .await
         .unwrap_or_else(|e| panic!("loading {id}: {e:#}"));

@@ -8,6 +8,7 @@ mod carts;
 mod catalog;
 mod checkout;
 mod concurrency;
+mod contract;
 mod faults;
 mod health;
 mod helpers;

@@ -15,7 +15,10 @@ impl Email {
     pub fn parse(text: &str) -> Result<Email, String> {
         let email = text.trim().to_lowercase();
         let invalid = || "must be a valid e-mail address".to_owned();
-        if email.is_empty() || email.len() > 254 || email.chars().any(char::is_whitespace) {
+        if email.is_empty()
+            || email.len() > 254
+            || email.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(invalid());
         }
         let (local, domain) = email.split_once('@').ok_or_else(invalid)?;

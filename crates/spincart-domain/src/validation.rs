@@ -79,31 +79,6 @@ pub fn required_text(value: &str, max: usize) -> Result<String, String> {
     Ok(trimmed.to_owned())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn collects_every_failing_field() {
-        let mut errors = ValidationErrors::new();
-        let a: Option<u32> = errors.check("a", "x".parse::<u32>());
-        let b: Option<u32> = errors.check("b", "7".parse::<u32>());
-        assert_eq!(a, None);
-        assert_eq!(b, Some(7));
-        errors.push("c", "is wrong");
-        assert_eq!(errors.0.len(), 2);
-        assert_eq!(errors.0[0].field, "a");
-        assert!(errors.finish(|| ()).is_err());
-    }
-
-    #[test]
-    fn required_text_trims_and_bounds() {
-        assert_eq!(required_text("  hi ", 5).unwrap(), "hi");
-        assert!(required_text("   ", 5).is_err());
-        assert!(required_text("abcdef", 5).is_err());
-    }
-}
-
 /// Deserializes a whole number given as JSON `3` or `3.0` (both are integers to JSON Schema,
 /// which the API's contract is written in); `3.5`, a string or a number outside ±2^53 is an
 /// error naming what was expected.
@@ -147,4 +122,57 @@ pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result
     }
 
     deserializer.deserialize_any(WholeNumber)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collects_every_failing_field() {
+        let mut errors = ValidationErrors::new();
+        let a: Option<u32> = errors.check("a", "x".parse::<u32>());
+        let b: Option<u32> = errors.check("b", "7".parse::<u32>());
+        assert_eq!(a, None);
+        assert_eq!(b, Some(7));
+        errors.push("c", "is wrong");
+        assert_eq!(errors.0.len(), 2);
+        assert_eq!(errors.0[0].field, "a");
+        assert!(errors.finish(|| ()).is_err());
+    }
+
+    #[test]
+    fn required_text_trims_and_bounds() {
+        assert_eq!(required_text("  hi ", 5).unwrap(), "hi");
+        assert!(required_text("   ", 5).is_err());
+        assert!(required_text("abcdef", 5).is_err());
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Quantity {
+        #[serde(deserialize_with = "super::whole_number")]
+        quantity: i64,
+    }
+
+    fn quantity(json: &str) -> Result<i64, String> {
+        serde_json::from_str::<Quantity>(json)
+            .map(|q| q.quantity)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_whole_number_may_be_written_with_a_zero_fraction() {
+        assert_eq!(quantity(r#"{"quantity": 3}"#), Ok(3));
+        assert_eq!(quantity(r#"{"quantity": 3.0}"#), Ok(3));
+        assert_eq!(quantity(r#"{"quantity": -1e3}"#), Ok(-1000));
+    }
+
+    #[test]
+    fn fractions_strings_and_inexact_numbers_are_not_whole_numbers() {
+        assert!(quantity(r#"{"quantity": 3.5}"#)
+            .unwrap_err()
+            .contains("a whole number"));
+        assert!(quantity(r#"{"quantity": "3"}"#).is_err());
+        assert!(quantity(r#"{"quantity": 1e300}"#).is_err());
+    }
 }

@@ -226,8 +226,12 @@ pub fn list_events(ctx: &Ctx) -> Result<Reply, ApiError> {
     if let Some(after) = ctx.query_param("after") {
         if let Ok(position) = after.parse::<i64>() {
             filter.after_position = Some(position);
-        } else if chrono::DateTime::parse_from_rfc3339(&after).is_ok() {
-            filter.after_time = Some(after);
+        } else if let Ok(time) = chrono::DateTime::parse_from_rfc3339(&after) {
+            // In UTC: RFC 3339 allows offsets (up to ±23:59) PostgreSQL does not (±15:59).
+            filter.after_time = Some(
+                time.with_timezone(&chrono::Utc)
+                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            );
         } else {
             return Err(ApiError::invalid_field(
                 "after",

@@ -286,6 +286,9 @@ pub async fn serve(request: IncomingRequest, endpoints: &[Endpoint<'_>]) -> Resp
         Ok(request) => request,
         Err(error) => return error.into_error_reply().into_response(),
     };
+    if let Some(error) = nul_in_input(&request) {
+        return error.into_error_reply().into_response();
+    }
     let ctx = Ctx::new(request);
     let reply = if matches!(
         method,
@@ -357,6 +360,52 @@ async fn read_within_limit(request: IncomingRequest, limit: usize) -> Result<Req
         return Err(payload_too_large(limit));
     }
     Ok(builder.body(body).build())
+}
+
+/// U+0000 (NUL) anywhere in the query or in a JSON body's strings: PostgreSQL text cannot hold
+/// it, so it is refused up front with a 400 naming where it was (CONTRACT: text never contains
+/// NUL), before any handler or idempotency key sees the request.
+fn nul_in_input(request: &Request) -> Option<ApiError> {
+    const MESSAGE: &str = "must not contain the NUL character (U+0000)";
+    for (name, value) in form_urlencoded::parse(request.query().as_bytes()) {
+        if name.contains('\0') || value.contains('\0') {
+            let field = if name.contains('\0') {
+                "query".into()
+            } else {
+                name.into_owned()
+            };
+            return Some(ApiError::invalid_field(&field, MESSAGE));
+        }
+    }
+    if request.body().is_empty() {
+        return None;
+    }
+    // Malformed JSON is the handler's to report; only a parsed body is searched.
+    let body: serde_json::Value = serde_json::from_slice(request.body()).ok()?;
+    fn find(value: &serde_json::Value, path: String) -> Option<String> {
+        match value {
+            serde_json::Value::String(text) if text.contains('\0') => Some(path),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| find(item, format!("{path}[{i}]"))),
+            serde_json::Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+                let here = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                if key.contains('\0') {
+                    Some(here)
+                } else {
+                    find(item, here)
+                }
+            }),
+            _ => None,
+        }
+    }
+    find(&body, String::new())
+        .map(|path| ApiError::invalid_field(if path.is_empty() { "body" } else { &path }, MESSAGE))
 }
 
 /// The request being served, with typed accessors.
