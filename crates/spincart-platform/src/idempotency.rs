@@ -14,14 +14,27 @@
 use sha2::{Digest, Sha256};
 
 use crate::db::{self, Db};
-use crate::http::{ApiError, Ctx, Reply};
+use crate::reply::{ApiError, Reply};
+
+/// What the rules need to know of a mutation (the HTTP layer reads it from the request).
+#[derive(Debug, Clone, Copy)]
+pub struct Mutation<'a> {
+    /// The `Idempotency-Key` header, if sent.
+    pub key: Option<&'a str>,
+    /// The caller's user id, when the request carries a valid token.
+    pub caller: Option<&'a str>,
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+    pub body: &'a [u8],
+}
 
 /// Runs `handler` under the request's idempotency key, if it has one.
 pub fn run(
-    ctx: &Ctx,
+    mutation: Mutation<'_>,
     handler: impl FnOnce() -> Result<Reply, ApiError>,
 ) -> Result<Reply, ApiError> {
-    let Some(key) = ctx.header("idempotency-key").map(str::to_owned) else {
+    let Some(key) = mutation.key.map(str::to_owned) else {
         return handler();
     };
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
@@ -30,11 +43,11 @@ pub fn run(
             "must be 1 to 255 visible ASCII characters",
         ));
     }
-    let fingerprint = fingerprint(ctx);
-    let scope = ctx
-        .caller()
-        .map(|c| c.user_id.to_string())
-        .unwrap_or_else(|_| format!("anonymous:{fingerprint}"));
+    let fingerprint = fingerprint(&mutation);
+    let scope = match mutation.caller {
+        Some(user) => user.to_owned(),
+        None => format!("anonymous:{fingerprint}"),
+    };
     let db = Db::connect()?;
 
     match claim(&db, &scope, &key, &fingerprint)? {
@@ -134,15 +147,15 @@ fn claim(db: &Db, scope: &str, key: &str, fingerprint: &str) -> Result<Claim, Ap
 }
 
 /// What makes two requests "the same": method, path, query and body.
-fn fingerprint(ctx: &Ctx) -> String {
+fn fingerprint(mutation: &Mutation<'_>) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(ctx.method().as_bytes());
+    hasher.update(mutation.method.as_bytes());
     hasher.update(b" ");
-    hasher.update(ctx.path().as_bytes());
+    hasher.update(mutation.path.as_bytes());
     hasher.update(b"?");
-    hasher.update(ctx.request().query().as_bytes());
+    hasher.update(mutation.query.as_bytes());
     hasher.update(b"\n");
-    hasher.update(ctx.request().body());
+    hasher.update(mutation.body);
     hasher
         .finalize()
         .iter()

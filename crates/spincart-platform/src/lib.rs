@@ -7,7 +7,9 @@
 //!   guard real Spin 4.0.2 needs (spinframework/spin#3671);
 //! * [`events`] — the event store and outbox, publishing after commit, idempotent consumers,
 //!   failed deliveries and dead letters;
-//! * [`http`] — the API conventions: errors, JSON parsing, methods, auth, paging;
+//! * [`http`] — the API conventions: serving a route's methods, JSON parsing, auth, paging,
+//!   limits;
+//! * [`reply`] — what an endpoint answers: a reply, or an error in the contract's shape;
 //! * [`idempotency`] — the `Idempotency-Key` rules;
 //! * [`config`] — the component's Spin variables.
 //!
@@ -32,6 +34,7 @@ pub mod db;
 pub mod events;
 pub mod http;
 pub mod idempotency;
+pub mod reply;
 
 /// The consumer names and subscriptions of [`spincart_domain::events::consumers`].
 pub use spincart_domain::events::consumers;
