@@ -10,6 +10,8 @@
 #
 # Connections: real Spin 4 keeps a pool of up to 64 PostgreSQL connections per component, so
 # max_connections is sized from spin.toml (components x 64 + 200); see README "Connections".
+# pg_stat_statements is loaded so that tests and benchmarks can count the statements of a
+# checkout (the contrib module ships with Debian's PostgreSQL).
 #
 #   scripts/services.sh start    install (if missing), initialise (once) and start both servers
 #   scripts/services.sh stop     stop both
@@ -91,7 +93,8 @@ CONF
       say "starting PostgreSQL on 127.0.0.1:$PG_PORT (max_connections $PG_MAX_CONNECTIONS: $COMPONENTS components x 64 + 200)"
       : >"$STATE_DIR/pg/server.log"; chown postgres "$STATE_DIR/pg/server.log" 2>/dev/null || true
       if as_pg "$bin/pg_ctl" -D "$STATE_DIR/pg/data" -l "$STATE_DIR/pg/server.log" \
-           -o "-p $PG_PORT -c max_connections=$PG_MAX_CONNECTIONS" -w start >/dev/null 2>&1; then
+           -o "-p $PG_PORT -c max_connections=$PG_MAX_CONNECTIONS -c shared_preload_libraries=pg_stat_statements" \
+           -w start >/dev/null 2>&1; then
         break
       fi
       if grep -q "Address already in use" "$STATE_DIR/pg/server.log" && [ -z "${SPINCART_PG_PORT:-}" ] && [ $tries -lt 20 ]; then

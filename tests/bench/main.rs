@@ -375,6 +375,8 @@ struct Figures {
     /// Per scenario: (requests/s, p50, p99, unexpected statuses).
     scenarios: Vec<(String, f64, Duration, Duration, usize)>,
     saga: Option<SagaFigures>,
+    /// The saga again while a burst of catalog events is being produced: (events, figures).
+    burst: Option<(usize, SagaFigures)>,
     /// PostgreSQL connections the app held after the run (when its database is known).
     pg_connections: Option<i64>,
     instantiation: Option<(usize, Duration, Duration)>,
@@ -503,6 +505,7 @@ async fn measure(target: &Target, options: &Options) -> Figures {
         label: target.label.clone(),
         scenarios: Vec::new(),
         saga: None,
+        burst: None,
         pg_connections: None,
         instantiation: None,
     };
@@ -522,6 +525,54 @@ async fn measure(target: &Target, options: &Options) -> Figures {
             )
             .await,
         );
+    }
+    if wanted(options, "checkout saga during a burst") {
+        // 5,000 catalog events (one per product created) produced while the saga runs: each
+        // consumer has its own subscription connection, so the saga should barely notice.
+        const BURST: usize = 5_000;
+        eprintln!(
+            "==> [{}] checkout saga during a burst of {BURST} catalog events",
+            target.label
+        );
+        let burst = {
+            let (client, base, admin, run_id) =
+                (client.clone(), base.clone(), admin.clone(), run_id.clone());
+            tokio::spawn(async move {
+                let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+                join_all((0..16).map(|_| {
+                    let (client, base, admin, run_id, next) =
+                        (client.clone(), base.clone(), admin.clone(), run_id.clone(), next.clone());
+                    async move {
+                        loop {
+                            let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            if n >= BURST {
+                                break;
+                            }
+                            let _ = client
+                                .post(format!("{base}/api/v1/products"))
+                                .bearer_auth(&admin)
+                                .json(&json!({ "sku": format!("BURST-{run_id}-{n}"), "name": "Burst", "category": "burst",
+                                               "price": "1.00", "currency": "USD", "initial_stock": 1 }))
+                                .send()
+                                .await;
+                        }
+                    }
+                }))
+                .await;
+            })
+        };
+        let during = saga_bench(
+            target.db_url.as_deref(),
+            &client,
+            &base,
+            &admin,
+            &format!("{run_id}b"),
+            options.seconds,
+            options.concurrency.min(16),
+        )
+        .await;
+        let _ = burst.await;
+        figures.burst = Some((BURST, during));
     }
     for scenario in scenarios.iter().filter(|s| wanted(options, s.name)) {
         eprintln!(
@@ -669,6 +720,31 @@ fn side_by_side(all: &[Figures], options: &Options) -> String {
                     s.clock
                 )),
                 None => report.push_str(" – |"),
+            }
+        }
+        report.push('\n');
+    }
+    if all.iter().any(|f| f.burst.is_some()) {
+        report.push_str("| the same saga while a burst of catalog events is produced: sagas/s; p50 / p90 / p99 (p99 against the quiet run) |");
+        for f in all {
+            match (&f.burst, &f.saga) {
+                (Some((events, b)), quiet) => {
+                    let change = quiet
+                        .as_ref()
+                        .filter(|q| q.percentiles.2 > 0.0)
+                        .map(|q| {
+                            format!(
+                                ", p99 {:+.0}%",
+                                (b.percentiles.2 / q.percentiles.2 - 1.0) * 100.0
+                            )
+                        })
+                        .unwrap_or_default();
+                    report.push_str(&format!(
+                        " {events} events: {:.1} sagas/s; {:.1} / {:.1} / {:.1} ms{change} |",
+                        b.per_second, b.percentiles.0, b.percentiles.1, b.percentiles.2
+                    ));
+                }
+                _ => report.push_str(" – |"),
             }
         }
         report.push('\n');

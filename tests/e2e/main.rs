@@ -15,3 +15,4 @@ mod helpers;
 mod identity;
 mod inventory;
 mod limits;
+mod statements;

@@ -3,7 +3,11 @@
 //! * [`Outbox::record`] writes an event to the event store (`messaging.events`) inside the
 //!   caller's transaction, so the event exists exactly when the change it announces does;
 //! * [`Outbox::publish`] publishes the recorded events on Redis *after* the commit (channel =
-//!   event type) and marks them published; what fails to publish is re-published by the sweep;
+//!   event type). An event is stored already marked published (`published_at`, the moment it
+//!   is handed to publishing), so the happy path costs no second statement; an event whose
+//!   publishing fails is marked unpublished again and the sweep re-publishes it, and one lost
+//!   between the commit and Redis (the component died) is published again by the sweep once
+//!   its consumers have not acknowledged it (`redeliver_after_seconds`);
 //! * [`consume`] makes a Redis-triggered handler idempotent by `event_id`: the "processed" mark
 //!   is written in the same transaction as the handler's effect, so a message delivered twice
 //!   (or replayed) changes nothing the second time. Unreadable messages go to the dead-letter
@@ -63,14 +67,21 @@ impl Outbox {
     }
 
     /// Publishes the recorded events (call after COMMIT). Failures are logged, not returned:
-    /// the events are safely stored and the sweep re-publishes what was not marked published.
+    /// the events are safely stored, those that failed are marked unpublished, and the sweep
+    /// re-publishes them.
     pub fn publish(self, db: &Db) {
         if self.pending.is_empty() {
             return;
         }
         let published = publish_envelopes(&self.pending);
-        if let Err(e) = mark_published(db, &published) {
-            eprintln!("marking {} events published failed: {e}", published.len());
+        let failed: Vec<uuid::Uuid> = self
+            .pending
+            .iter()
+            .map(|e| e.event_id.as_uuid())
+            .filter(|id| !published.contains(id))
+            .collect();
+        if let Err(e) = mark_unpublished(db, &failed) {
+            eprintln!("marking {} events unpublished failed: {e}", failed.len());
         }
     }
 }
@@ -79,8 +90,8 @@ fn insert_event(db: &Db, e: &EventEnvelope) -> Result<(), DbError> {
     db.execute(
         "INSERT INTO messaging.events
             (event_id, event_type, schema_version, correlation_id, causation_id,
-             aggregate_type, aggregate_id, aggregate_version, occurred_at, data)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::timestamptz, $10)",
+             aggregate_type, aggregate_id, aggregate_version, occurred_at, data, published_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::timestamptz, $10, now())",
         &[
             db::uuid(e.event_id),
             db::text(&e.event_type),
@@ -123,6 +134,19 @@ pub fn publish_envelopes(envelopes: &[EventEnvelope]) -> Vec<uuid::Uuid> {
         }
     }
     published
+}
+
+/// Marks events unpublished after their publishing failed (the sweep re-publishes them).
+pub fn mark_unpublished(db: &Db, ids: &[uuid::Uuid]) -> Result<(), DbError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Option<String>> = ids.iter().map(|id| Some(id.to_string())).collect();
+    db.execute(
+        "UPDATE messaging.events SET published_at = NULL WHERE event_id = ANY($1::text[]::uuid[])",
+        &[ids.into()],
+    )?;
+    Ok(())
 }
 
 /// Marks events published.
@@ -212,32 +236,30 @@ pub fn consume_with(
             return Ok(Consumed::DeadLettered);
         }
     };
-    let failed_before: i32 = db
-        .query_opt(
-            "SELECT attempts FROM messaging.failed_deliveries WHERE consumer = $1 AND event_id = $2",
+    let mut outbox = Outbox::default();
+    let mut delivery = Delivery { attempt: 1 };
+    let result = db.transaction(|tx| -> Result<bool, HandlerError> {
+        // One statement marks the event processed (a duplicate: no row) and says how many
+        // deliveries failed before this one.
+        let Some(mark) = tx.query_opt(
+            "INSERT INTO messaging.processed_events (consumer, event_id) VALUES ($1, $2)
+             ON CONFLICT DO NOTHING
+             RETURNING (SELECT f.attempts FROM messaging.failed_deliveries f
+                         WHERE f.consumer = $1 AND f.event_id = $2)",
             &[db::text(consumer), db::uuid(envelope.event_id)],
         )?
-        .map(|r| r.get(0))
-        .transpose()?
-        .unwrap_or(0);
-    let delivery = Delivery {
-        attempt: u32::try_from(failed_before).unwrap_or(0) + 1,
-    };
-    let mut outbox = Outbox::default();
-    let result = db.transaction(|tx| -> Result<bool, HandlerError> {
-        let fresh = tx.execute(
-            "INSERT INTO messaging.processed_events (consumer, event_id) VALUES ($1, $2)
-             ON CONFLICT DO NOTHING",
-            &[db::text(consumer), db::uuid(envelope.event_id)],
-        )?;
-        if fresh == 0 {
+        else {
             return Ok(false);
-        }
+        };
+        let failed_before: Option<i32> = mark.get(0)?;
+        delivery.attempt = u32::try_from(failed_before.unwrap_or(0)).unwrap_or(0) + 1;
         handle(tx, &envelope, &mut outbox, delivery)?;
-        tx.execute(
-            "DELETE FROM messaging.failed_deliveries WHERE consumer = $1 AND event_id = $2",
-            &[db::text(consumer), db::uuid(envelope.event_id)],
-        )?;
+        if failed_before.is_some() {
+            tx.execute(
+                "DELETE FROM messaging.failed_deliveries WHERE consumer = $1 AND event_id = $2",
+                &[db::text(consumer), db::uuid(envelope.event_id)],
+            )?;
+        }
         Ok(true)
     });
     match result {

@@ -126,6 +126,8 @@ pub fn report(
     let decision = record.saga.decide(&fact);
     record.saga.apply(&decision);
     let causation = record.causation(cause);
+    // The log entries of this decision are written with the saga's new state, in one statement.
+    let mut log = Vec::new();
     match &decision {
         Decision::Ignore { why } => {
             queries::log(
@@ -140,15 +142,13 @@ pub fn report(
             return Ok(decision);
         }
         Decision::Advance { to } => {
-            queries::log(
-                db,
-                record.id,
+            log.push(queries::NewLogEntry::new(
                 "transition",
                 step.as_deref(),
                 from,
                 *to,
                 &format!("{fact:?}"),
-            )?;
+            ));
         }
         Decision::Compensate {
             plan,
@@ -170,48 +170,40 @@ pub fn report(
                     eprintln!("saga {}: order not failed: {e}", record.id);
                 }
             }
-            queries::log(
-                db,
-                record.id,
+            log.push(queries::NewLogEntry::new(
                 "transition",
                 step.as_deref(),
                 from,
                 SagaStatus::Compensating,
                 reason,
-            )?;
+            ));
             request(db, record, plan[0], outbox, cause)?;
         }
         Decision::NextCompensation { done, next } => {
-            queries::log(
-                db,
-                record.id,
+            log.push(queries::NewLogEntry::new(
                 "compensation",
                 Some(done.as_str()),
                 from,
                 from,
                 "done",
-            )?;
+            ));
             request(db, record, *next, outbox, cause)?;
         }
         Decision::Finish { done, to } => {
-            queries::log(
-                db,
-                record.id,
+            log.push(queries::NewLogEntry::new(
                 "compensation",
                 Some(done.as_str()),
                 from,
                 from,
                 "done",
-            )?;
-            queries::log(
-                db,
-                record.id,
+            ));
+            log.push(queries::NewLogEntry::new(
                 "transition",
                 None,
                 from,
                 *to,
                 "compensations done",
-            )?;
+            ));
             if *to == SagaStatus::Cancelled {
                 let cancelled = spincart_orders::execute(
                     db,
@@ -229,40 +221,34 @@ pub fn report(
             compensation,
             reason,
         } => {
-            queries::log(
-                db,
-                record.id,
+            log.push(queries::NewLogEntry::new(
                 "compensation",
                 Some(compensation.as_str()),
                 from,
                 from,
                 &format!("failed: {reason}"),
-            )?;
-            queries::log(
-                db,
-                record.id,
+            ));
+            log.push(queries::NewLogEntry::new(
                 "transition",
                 None,
                 from,
                 SagaStatus::CompensationFailed,
                 reason,
-            )?;
+            ));
         }
         Decision::RetryCompensation { compensation } => {
-            queries::log(
-                db,
-                record.id,
+            log.push(queries::NewLogEntry::new(
                 "transition",
                 Some(compensation.as_str()),
                 from,
                 SagaStatus::Compensating,
                 "retried by an admin",
-            )?;
+            ));
             request(db, record, *compensation, outbox, cause)?;
         }
     }
     record.redrives = 0;
-    queries::save(db, record, step_timeout_seconds())?;
+    queries::save(db, record, step_timeout_seconds(), &log)?;
     Ok(decision)
 }
 

@@ -97,16 +97,60 @@ pub fn claim_due(db: &Db, limit: i64) -> Result<Vec<SagaRecord>, DbError> {
     .map(record)
 }
 
-/// Saves a saga; a running saga gets a fresh step deadline, an ended one none.
-pub fn save(db: &Db, r: &SagaRecord, timeout_seconds: i64) -> Result<(), DbError> {
+/// A saga log entry to write with the saga's next save.
+#[derive(Debug, Clone)]
+pub struct NewLogEntry {
+    kind: &'static str,
+    step: Option<String>,
+    from: SagaStatus,
+    to: SagaStatus,
+    detail: String,
+}
+
+impl NewLogEntry {
+    pub fn new(
+        kind: &'static str,
+        step: Option<&str>,
+        from: SagaStatus,
+        to: SagaStatus,
+        detail: &str,
+    ) -> NewLogEntry {
+        NewLogEntry {
+            kind,
+            step: step.map(str::to_owned),
+            from,
+            to,
+            detail: detail.to_owned(),
+        }
+    }
+}
+
+/// Saves a saga — a running saga gets a fresh step deadline, an ended one none — and appends
+/// `log` to its log, in order, in the same statement.
+pub fn save(
+    db: &Db,
+    r: &SagaRecord,
+    timeout_seconds: i64,
+    log: &[NewLogEntry],
+) -> Result<(), DbError> {
     let plan: Vec<Option<String>> = r
         .saga
         .plan
         .iter()
         .map(|c| Some(c.as_str().to_owned()))
         .collect();
+    let column = |f: &dyn Fn(&NewLogEntry) -> Option<String>| -> db::Param {
+        log.iter().map(f).collect::<Vec<Option<String>>>().into()
+    };
     db.execute(
-        "UPDATE checkout.sagas
+        "WITH logged AS (
+             INSERT INTO checkout.saga_log (saga_id, kind, step, from_status, to_status, detail)
+             SELECT $1, l.kind, l.step, l.from_status, l.to_status, l.detail
+               FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
+                    WITH ORDINALITY AS l(kind, step, from_status, to_status, detail, n)
+              ORDER BY l.n
+         )
+         UPDATE checkout.sagas
             SET status = $2, plan = $3::text[], done = $4, cancelling = $5, reason = $6, redrives = $7,
                 version = $8, updated_at = now(),
                 step_deadline = CASE WHEN $9 THEN NULL ELSE now() + make_interval(secs => $10::bigint) END
@@ -122,6 +166,11 @@ pub fn save(db: &Db, r: &SagaRecord, timeout_seconds: i64) -> Result<(), DbError
             r.version.into(),
             r.saga.status.is_terminal().into(),
             timeout_seconds.into(),
+            column(&|e| Some(e.kind.to_owned())),
+            column(&|e| e.step.clone()),
+            column(&|e| Some(e.from.as_str().to_owned())),
+            column(&|e| Some(e.to.as_str().to_owned())),
+            column(&|e| Some(e.detail.clone())),
         ],
     )?;
     Ok(())

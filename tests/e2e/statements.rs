@@ -1,0 +1,103 @@
+//! What one checkout costs the database, counted by PostgreSQL itself (pg_stat_statements): every
+//! statement the app sends from the checkout request until the saga and its follow-ups are done
+//! (order confirmed, payment captured, stock committed, cart cleared). The test watches for the
+//! end through a role of its own, so its polling is not counted.
+
+use std::time::Duration;
+
+use spincart_tests::running_app::RunningApp;
+
+use crate::helpers::{app, TestApp, E2E_SETTINGS};
+
+/// The most statements a checkout may take. It was 79; merging the consumers' bookkeeping into
+/// their first statement, storing events as published, and writing the saga's log with its
+/// state brought it to 58. The goal of the issue "Checkout at scale" is 45 (it needs each
+/// consumer's processed mark and saga lock in one statement); this budget only ever goes down.
+const BUDGET: i64 = 58;
+
+/// Consumers that acknowledge a successful checkout's events: reserve, authorize, confirm, and
+/// the three followers of `order.confirmed`.
+const ACKNOWLEDGEMENTS: i64 = 6;
+
+#[tokio::test]
+async fn a_checkout_stays_within_its_statement_budget_from_request_to_every_follow_up() {
+    if !app().await.owns_app() {
+        return;
+    }
+    let running = RunningApp::start("statements", E2E_SETTINGS).await;
+    let app = TestApp::talking_to(&running);
+    let (user, cart, _) = app.shopper("5.00", 10, 1).await;
+
+    let server = spincart_tests::connect(&spincart_tests::pg_url()).await;
+    server
+        .batch_execute(
+            "DO $$ BEGIN
+                 IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'spincart_observer') THEN
+                     CREATE ROLE spincart_observer LOGIN SUPERUSER;
+                 END IF;
+             END $$",
+        )
+        .await
+        .unwrap();
+    let observer_url = running
+        .db_url
+        .replacen("://spincart@", "://spincart_observer@", 1);
+    let observer = spincart_tests::connect(&observer_url).await;
+    observer
+        .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .await
+        .expect(
+            "pg_stat_statements is loaded (scripts/services.sh starts PostgreSQL with it; \
+             `make stop` and start again if yours predates that)",
+        );
+    observer
+        .batch_execute(
+            "SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)",
+        )
+        .await
+        .unwrap();
+
+    let order = app.place_order(&user, &cart, "tok_visa").await;
+    let order: uuid::Uuid = order.parse().unwrap();
+    spincart_tests::eventually(
+        Duration::from_secs(30),
+        "the saga and its follow-ups are done",
+        || async {
+            let done: i64 = observer
+                .query_one(
+                    "SELECT count(*) FROM messaging.processed_events p
+                       JOIN messaging.events e ON e.event_id = p.event_id
+                      WHERE e.correlation_id = (SELECT saga_id FROM orders.orders WHERE id = $1)",
+                    &[&order],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            (done >= ACKNOWLEDGEMENTS).then_some(())
+        },
+    )
+    .await;
+
+    let rows = observer
+        .query(
+            "SELECT s.calls, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 110)
+               FROM pg_stat_statements s
+              WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND s.userid = (SELECT oid FROM pg_roles WHERE rolname = 'spincart')
+              ORDER BY s.calls DESC, 2",
+            &[],
+        )
+        .await
+        .unwrap();
+    let total: i64 = rows.iter().map(|r| r.get::<_, i64>(0)).sum();
+    let breakdown: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{:>3}  {}", r.get::<_, i64>(0), r.get::<_, String>(1)))
+        .collect();
+    eprintln!("one checkout: {total} statements\n{}", breakdown.join("\n"));
+    assert!(
+        total <= BUDGET,
+        "one checkout took {total} statements (budget {BUDGET}):\n{}",
+        breakdown.join("\n")
+    );
+}
