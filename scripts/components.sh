@@ -4,26 +4,41 @@
 #
 #   spin up --listen 0.0.0.0:3000 $(scripts/components.sh http)   # the HTTP components
 #   spin up $(scripts/components.sh redis)                         # the Redis-triggered ones
+#   spin up $(scripts/components.sh shard 2)                       # the saga's consumers of shard 2
 #
-#   scripts/components.sh http|redis [--ids]   (--ids: bare ids, one per line)
+#   scripts/components.sh http|redis|shard K [--ids]   (--ids: bare ids, one per line)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+usage() { echo "usage: $0 http|redis|shard K [--ids]" >&2; exit 2; }
 trigger=${1:-}
+shard=
 case "$trigger" in
-  http | redis) ;;
-  *) echo "usage: $0 http|redis [--ids]" >&2; exit 2 ;;
+  http | redis) shift ;;
+  shard)
+    trigger=redis shard=${2:-}
+    case "$shard" in "" | *[!0-9]*) usage ;; esac
+    shift 2
+    ;;
+  *) usage ;;
 esac
 format=flags
-[ "${2:-}" = "--ids" ] && format=ids
+[ "${1:-}" = "--ids" ] && format=ids
 
-# Component ids of every [[trigger.<trigger>]] table, in manifest order, each once.
-awk -v want="[[trigger.$trigger]]" '
-  /^\[/ { inside = ($0 == want) }
-  inside && /^component[[:space:]]*=/ {
-    id = $0; sub(/^[^"]*"/, "", id); sub(/".*$/, "", id)
-    if (!(id in seen)) { seen[id] = 1; print id }
+# Component ids of every [[trigger.<trigger>]] table (with a shard: whose channel is of that
+# shard, `….<shard>`), in manifest order, each once.
+awk -v want="[[trigger.$trigger]]" -v shard="$shard" '
+  function value(line) { sub(/^[^"]*"/, "", line); sub(/".*$/, "", line); return line }
+  function take() {
+    if (id != "" && (shard == "" || channel ~ ("\\." shard "$")) && !(id in seen)) {
+      seen[id] = 1; print id
+    }
+    id = ""; channel = ""
   }
+  /^\[/ { take(); inside = ($0 == want) }
+  inside && /^component[[:space:]]*=/ { id = value($0) }
+  inside && /^channel[[:space:]]*=/ { channel = value($0) }
+  END { take() }
 ' spin.toml | while read -r id; do
   if [ "$format" = ids ]; then echo "$id"; else printf -- '-c %s ' "$id"; fi
 done

@@ -86,6 +86,15 @@ timezone = 'UTC'
 CONF
   fi
   if pg_running; then
+    # A server started for fewer components (spin.toml grew, e.g. more saga shards) is restarted.
+    local have
+    have=$(psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -Atc 'SHOW max_connections' 2>/dev/null || echo 0)
+    if [ "${have:-0}" -lt "$PG_MAX_CONNECTIONS" ]; then
+      say "PostgreSQL on 127.0.0.1:$PG_PORT allows $have connections, spin.toml needs $PG_MAX_CONNECTIONS: restarting it"
+      as_pg "$bin/pg_ctl" -D "$STATE_DIR/pg/data" -m fast -w stop >/dev/null
+    fi
+  fi
+  if pg_running; then
     say "PostgreSQL already running on 127.0.0.1:$PG_PORT"
   else
     local tries=0

@@ -117,8 +117,18 @@ fn every_component_depends_on_exactly_one_context_crate() {
         .collect();
     let manifest =
         spincart_host::manifest::AppManifest::from_file(&repo_root().join("spin.toml")).unwrap();
-    for component in manifest.components.keys() {
-        let deps = &graph[component];
+    for (id, component) in &manifest.components {
+        // The package behind the component (a saga shard, `on-checkout-requested-s2`, runs the
+        // package `on-checkout-requested`): its wasm is named after it.
+        let spincart_host::manifest::ComponentSource::Local(source) = &component.source else {
+            panic!("{id}: not a local source");
+        };
+        let component = std::path::Path::new(source)
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .replace('_', "-");
+        let deps = &graph[&component];
         assert_eq!(deps.len(), 1, "{component} depends on {deps:?}");
         let only = deps.iter().next().unwrap();
         assert!(

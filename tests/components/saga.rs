@@ -157,11 +157,11 @@ async fn checkout_stores_order_saga_and_first_event_in_one_go() {
 #[tokio::test]
 async fn the_happy_path_one_handler_at_a_time() {
     let c = checkout("tok_visa").await;
-    c.deliver("on-checkout-requested", "cart.checkout_requested")
+    c.deliver("on-checkout-requested-s0", "cart.checkout_requested")
         .await;
     assert_eq!(c.saga_row().await.0, "INVENTORY_RESERVED");
     assert_eq!(stock_of(&c.db_url, &c.product).await, (5, 0, 2));
-    c.deliver("on-inventory-reserved", "inventory.reserved")
+    c.deliver("on-inventory-reserved-s0", "inventory.reserved")
         .await;
     assert_eq!(c.saga_row().await.0, "PAYMENT_AUTHORIZED");
     assert_eq!(
@@ -169,7 +169,7 @@ async fn the_happy_path_one_handler_at_a_time() {
             .await,
         "authorized"
     );
-    c.deliver("on-payment-authorized", "payment.authorized")
+    c.deliver("on-payment-authorized-s0", "payment.authorized")
         .await;
     assert_eq!(c.saga_row().await.0, "CONFIRMED");
     assert_eq!(
@@ -177,19 +177,19 @@ async fn the_happy_path_one_handler_at_a_time() {
             .await,
         "CONFIRMED"
     );
-    c.deliver("on-order-confirmed", "order.confirmed").await;
+    c.deliver("on-order-confirmed-s0", "order.confirmed").await;
     assert_eq!(
         c.get("cart", &format!("/api/v1/carts/{}", c.cart)).await["status"],
         "CHECKED_OUT"
     );
-    c.deliver("on-order-confirmed-capture", "order.confirmed")
+    c.deliver("on-order-confirmed-capture-s0", "order.confirmed")
         .await;
     assert_eq!(
         c.scalar("SELECT status FROM payments.payments WHERE order_id = $1")
             .await,
         "captured"
     );
-    c.deliver("on-order-confirmed-stock", "order.confirmed")
+    c.deliver("on-order-confirmed-stock-s0", "order.confirmed")
         .await;
     assert_eq!(
         c.scalar(
@@ -203,9 +203,9 @@ async fn the_happy_path_one_handler_at_a_time() {
 #[tokio::test]
 async fn a_cancel_runs_each_compensation_handler_in_turn() {
     let c = checkout("tok_visa").await;
-    c.deliver("on-checkout-requested", "cart.checkout_requested")
+    c.deliver("on-checkout-requested-s0", "cart.checkout_requested")
         .await;
-    c.deliver("on-inventory-reserved", "inventory.reserved")
+    c.deliver("on-inventory-reserved-s0", "inventory.reserved")
         .await;
     let cancel = load_with_database("order-cancel", c.db_url.clone()).await;
     let cancelled = cancel
@@ -221,7 +221,7 @@ async fn a_cancel_runs_each_compensation_handler_in_turn() {
     assert_eq!(cancelled.status(), 202);
     assert_eq!(c.saga_row().await.0, "COMPENSATING");
     c.deliver(
-        "on-cancel-payment-requested",
+        "on-cancel-payment-requested-s0",
         "saga.cancel_payment_requested",
     )
     .await;
@@ -231,13 +231,16 @@ async fn a_cancel_runs_each_compensation_handler_in_turn() {
         "voided"
     );
     c.deliver(
-        "on-release-inventory-requested",
+        "on-release-inventory-requested-s0",
         "saga.release_inventory_requested",
     )
     .await;
     assert_eq!(stock_of(&c.db_url, &c.product).await.2, 0);
-    c.deliver("on-restore-cart-requested", "saga.restore_cart_requested")
-        .await;
+    c.deliver(
+        "on-restore-cart-requested-s0",
+        "saga.restore_cart_requested",
+    )
+    .await;
     assert_eq!(c.saga_row().await.0, "CANCELLED");
     assert_eq!(
         c.scalar("SELECT status FROM orders.orders WHERE id = $1")

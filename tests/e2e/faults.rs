@@ -271,6 +271,129 @@ async fn the_app_killed_mid_saga_and_restarted_loses_nothing() {
 }
 
 #[tokio::test]
+async fn with_the_saga_shards_on_two_processes_one_killed_mid_run_loses_nothing_and_runs_nothing_twice(
+) {
+    if !may_start_apps().await {
+        return;
+    }
+    let running = RunningApp::start_with(
+        "fault-shards",
+        FAST,
+        Runtime::from_env(),
+        Layout::ShardHalves,
+    )
+    .await;
+    let app = TestApp::talking_to(&running);
+    // Every shard's channels are taken by exactly one process: as many subscribers as spin.toml
+    // has triggers on each, not twice as many.
+    let manifest = spincart_host::manifest::AppManifest::from_file(
+        &spincart_tests::repo_root().join("spin.toml"),
+    )
+    .unwrap();
+    let redis = redis::Client::open(running.redis.url()).unwrap();
+    let mut connection = redis.get_multiplexed_async_connection().await.unwrap();
+    for trigger in &manifest.redis_triggers {
+        let triggers = manifest
+            .redis_triggers
+            .iter()
+            .filter(|t| t.channel == trigger.channel)
+            .count() as i64;
+        let subscribers: Vec<(String, i64)> = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(&trigger.channel)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        assert_eq!(subscribers[0].1, triggers, "{}", trigger.channel);
+    }
+
+    let product = app.create_product("3.00", 100).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let carts = shoppers(&app, &product, 16, 1).await;
+    let (before, after) = carts.split_at(8);
+    join_all(
+        before
+            .iter()
+            .map(|(user, cart)| app.place_order(user, cart, "tok_visa")),
+    )
+    .await;
+    // The process with the second half of the shards dies mid-run (SIGKILL); the supervisor
+    // starts it again, and checkouts go on meanwhile.
+    running.kill_role(Role::BackShards);
+    join_all(
+        after
+            .iter()
+            .map(|(user, cart)| app.place_order(user, cart, "tok_visa")),
+    )
+    .await;
+    running.ready().await;
+    settle(&app, &running.db_url, 120).await;
+    assert_eq!(
+        statuses(&running.db_url).await,
+        vec![("CONFIRMED".to_owned(), 16)]
+    );
+    assert_eq!(app.stock(&product).await["reserved"], 16);
+
+    let db = spincart_tests::connect(&running.db_url).await;
+    // Both processes had sagas to run: sixteen sagas on one half of the shards only happens
+    // once in 30,000 runs, and would prove nothing.
+    let sagas: Vec<uuid::Uuid> = db
+        .query("SELECT id FROM checkout.sagas", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let shards = spincart_tests::running_app::saga_shards();
+    let front = sagas
+        .iter()
+        .filter(|id| spincart_domain::events::shards::of(**id, shards) < shards / 2)
+        .count();
+    assert!(
+        0 < front && front < sagas.len(),
+        "{front} of {} sagas on the first half of the shards",
+        sagas.len()
+    );
+    // Nothing ran twice: every saga has each step's event once.
+    let repeated: Vec<(String, i64)> = db
+        .query(
+            "SELECT event_type, count(*) FROM messaging.events
+              WHERE event_type IN ('inventory.reserved', 'payment.authorized', 'order.confirmed',
+                                   'payment.captured', 'cart.cleared')
+              GROUP BY correlation_id, event_type HAVING count(*) > 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert!(repeated.is_empty(), "{repeated:?}");
+    let steps: i64 = db
+        .query_one(
+            "SELECT count(*) FROM messaging.events WHERE event_type = 'payment.captured'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(steps, 16);
+    let starts = running.starts();
+    assert!(
+        starts
+            .iter()
+            .any(|&(role, n)| role == Role::BackShards && n > 1),
+        "{starts:?}"
+    );
+    assert!(
+        starts.contains(&(Role::FrontShards, 1)),
+        "the other process kept running: {starts:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_hundred_checkouts_for_ten_units_never_oversell() {
     if !may_start_apps().await {
         return;

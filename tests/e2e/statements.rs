@@ -19,6 +19,18 @@ const BUDGET: i64 = 58;
 /// the three followers of `order.confirmed`.
 const ACKNOWLEDGEMENTS: i64 = 6;
 
+/// What a runtime's connection pool sends when it hands a pooled connection out again (Spin
+/// 3's `RecyclingMethod::Clean`): the runtime's cost, not the app's, so it is shown apart.
+const POOL_RECYCLING: &[&str] = &[
+    "CLOSE ALL",
+    "SET SESSION AUTHORIZATION DEFAULT",
+    "RESET ALL",
+    "UNLISTEN *",
+    "SELECT pg_advisory_unlock_all()",
+    "DISCARD TEMP",
+    "DISCARD SEQUENCES",
+];
+
 #[tokio::test]
 async fn a_checkout_stays_within_its_statement_budget_from_request_to_every_follow_up() {
     if !app().await.owns_app() {
@@ -50,6 +62,20 @@ async fn a_checkout_stays_within_its_statement_budget_from_request_to_every_foll
             "pg_stat_statements is loaded (scripts/services.sh starts PostgreSQL with it; \
              `make stop` and start again if yours predates that)",
         );
+    // The product's catalog event is projected before counting starts, not during.
+    spincart_tests::eventually(
+        Duration::from_secs(30),
+        "the catalog projection has the shopper's product",
+        || async {
+            let projected: i64 = observer
+                .query_one("SELECT count(*) FROM catalog.product_search", &[])
+                .await
+                .unwrap()
+                .get(0);
+            (projected >= 1).then_some(())
+        },
+    )
+    .await;
     observer
         .batch_execute(
             "SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)",
@@ -89,12 +115,20 @@ async fn a_checkout_stays_within_its_statement_budget_from_request_to_every_foll
         )
         .await
         .unwrap();
+    let (recycling, rows): (Vec<_>, Vec<_>) = rows
+        .iter()
+        .partition(|r| POOL_RECYCLING.contains(&r.get::<_, String>(1).trim()));
     let total: i64 = rows.iter().map(|r| r.get::<_, i64>(0)).sum();
     let breakdown: Vec<String> = rows
         .iter()
         .map(|r| format!("{:>3}  {}", r.get::<_, i64>(0), r.get::<_, String>(1)))
         .collect();
-    eprintln!("one checkout: {total} statements\n{}", breakdown.join("\n"));
+    let recycled: i64 = recycling.iter().map(|r| r.get::<_, i64>(0)).sum();
+    eprintln!(
+        "one checkout: {total} statements (and {recycled} sent by the runtime's pool when it \
+         reused connections)\n{}",
+        breakdown.join("\n")
+    );
     assert!(
         total <= BUDGET,
         "one checkout took {total} statements (budget {BUDGET}):\n{}",

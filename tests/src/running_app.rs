@@ -79,6 +79,9 @@ pub enum Layout {
     OneProcess,
     /// HTTP components in one process, Redis-triggered components in another.
     Split,
+    /// The saga spread over two processes: HTTP components, the catalog projection and the
+    /// first half of the saga's shards in one; the other half of the shards in another.
+    ShardHalves,
 }
 
 /// Which components a process runs.
@@ -87,6 +90,11 @@ pub enum Role {
     All,
     Http,
     Consumers,
+    /// [`Layout::ShardHalves`]: the HTTP components, the unsharded consumers and shards
+    /// `0 .. saga_shards / 2`.
+    FrontShards,
+    /// [`Layout::ShardHalves`]: shards `saga_shards / 2 .. saga_shards`.
+    BackShards,
 }
 
 impl Role {
@@ -95,19 +103,39 @@ impl Role {
             Role::All => "app",
             Role::Http => "http",
             Role::Consumers => "consumers",
+            Role::FrontShards => "front",
+            Role::BackShards => "back",
         }
     }
 
     fn serves_http(self) -> bool {
-        self != Role::Consumers
+        matches!(self, Role::All | Role::Http | Role::FrontShards)
     }
+}
+
+/// The saga shard a component runs (`on-checkout-requested-s2` → 2), if it is a shard's.
+pub fn shard_of_component(id: &str) -> Option<u32> {
+    id.rsplit_once("-s")?.1.parse().ok()
+}
+
+/// `saga_shards` of `spin.toml`.
+pub fn saga_shards() -> u32 {
+    manifest().variables["saga_shards"]
+        .default
+        .as_deref()
+        .and_then(|v| v.parse().ok())
+        .expect("spin.toml's saga_shards has a numeric default")
+}
+
+fn manifest() -> spincart_host::manifest::AppManifest {
+    spincart_host::manifest::AppManifest::from_file(&repo_root().join("spin.toml"))
+        .expect("spin.toml parses")
 }
 
 /// The components of `spin.toml` by trigger: (HTTP component ids, Redis component ids, Redis
 /// channels).
 fn components_by_trigger() -> (Vec<String>, Vec<String>, Vec<String>) {
-    let manifest = spincart_host::manifest::AppManifest::from_file(&repo_root().join("spin.toml"))
-        .expect("spin.toml parses");
+    let manifest = manifest();
     let mut http: Vec<String> = manifest
         .http_triggers
         .iter()
@@ -190,8 +218,13 @@ impl RunningApp {
         let roles: &[Role] = match layout {
             Layout::OneProcess => &[Role::All],
             Layout::Split => &[Role::Http, Role::Consumers],
+            Layout::ShardHalves => &[Role::FrontShards, Role::BackShards],
         };
         let (http_ids, redis_ids, channels) = components_by_trigger();
+        let half = saga_shards() / 2;
+        let front_consumers = redis_ids
+            .iter()
+            .filter(|id| shard_of_component(id).is_none_or(|k| k < half));
         let processes: Vec<Supervised> = roles
             .iter()
             .map(|&role| {
@@ -202,6 +235,16 @@ impl RunningApp {
                     Role::All => Vec::new(),
                     Role::Http => http_ids.clone(),
                     Role::Consumers => redis_ids.clone(),
+                    Role::FrontShards => http_ids
+                        .iter()
+                        .chain(front_consumers.clone())
+                        .cloned()
+                        .collect(),
+                    Role::BackShards => redis_ids
+                        .iter()
+                        .filter(|id| shard_of_component(id).is_some_and(|k| k >= half))
+                        .cloned()
+                        .collect(),
                 };
                 Supervised::start(Launch {
                     role,

@@ -112,6 +112,46 @@ impl fmt::Display for EventType {
     }
 }
 
+/// Saga shards: each saga's events travel on the channels of its shard (the saga id modulo the
+/// shard count, `saga_shards`), so that the saga's consumers can run once per shard, side by
+/// side, on connections, processes or nodes of their own, while one saga's events keep their
+/// order. Other events travel on the channel named after their type.
+pub mod shards {
+    use uuid::Uuid;
+
+    use super::EventType;
+
+    /// The most shards a deployment may have.
+    pub const MAX: u32 = 64;
+
+    /// The event types that travel on sharded channels: those the saga's consumers take.
+    pub const SHARDED: &[EventType] = &[
+        EventType::CartCheckoutRequested,
+        EventType::InventoryReserved,
+        EventType::PaymentAuthorized,
+        EventType::OrderConfirmed,
+        EventType::SagaCancelPaymentRequested,
+        EventType::SagaReleaseInventoryRequested,
+        EventType::SagaRestoreCartRequested,
+    ];
+
+    /// The shard a saga belongs to, of `shards` (at least 1).
+    pub fn of(saga_id: Uuid, shards: u32) -> u32 {
+        (saga_id.as_u128() % u128::from(shards.max(1))) as u32
+    }
+
+    /// The channel an event of `event_type` in the chain `correlation_id` (the saga id, for
+    /// saga events) is published on: `cart.checkout_requested.3`, or `catalog.product_created`.
+    pub fn channel(event_type: &str, correlation_id: Uuid, shards: u32) -> String {
+        match EventType::parse(event_type) {
+            Some(t) if SHARDED.contains(&t) => {
+                format!("{event_type}.{}", of(correlation_id, shards))
+            }
+            _ => event_type.to_owned(),
+        }
+    }
+}
+
 /// The consumers (by the name they record processed events under) and the event types each
 /// must see: what the sweep uses to find events a consumer has not acknowledged.
 pub mod consumers {
@@ -313,6 +353,55 @@ mod tests {
         let next = Causation::caused_by(&first);
         assert_eq!(next.correlation_id, first.correlation_id);
         assert_eq!(next.causation_id, Some(first.event_id.as_uuid()));
+    }
+
+    #[test]
+    fn a_saga_keeps_one_shard_for_all_its_events_and_other_events_keep_their_type_as_channel() {
+        let saga = Uuid::from_u128(4 * 1000 + 3);
+        assert_eq!(shards::of(saga, 4), 3);
+        assert_eq!(
+            shards::channel("cart.checkout_requested", saga, 4),
+            "cart.checkout_requested.3"
+        );
+        assert_eq!(
+            shards::channel("order.confirmed", saga, 4),
+            "order.confirmed.3"
+        );
+        assert_eq!(
+            shards::channel("order.confirmed", saga, 1),
+            "order.confirmed.0"
+        );
+        assert_eq!(
+            shards::channel("catalog.product_created", saga, 4),
+            "catalog.product_created"
+        );
+        assert_eq!(shards::channel("no.such_type", saga, 4), "no.such_type");
+    }
+
+    #[test]
+    fn every_event_a_saga_consumer_takes_is_sharded_and_no_other() {
+        for (event_type, consumer) in consumers::SUBSCRIPTIONS {
+            assert_eq!(
+                shards::SHARDED.contains(event_type),
+                *consumer != consumers::CATALOG_SEARCH,
+                "{event_type} for {consumer}"
+            );
+        }
+        for sharded in shards::SHARDED {
+            assert!(
+                consumers::SUBSCRIPTIONS.iter().any(|(t, _)| t == sharded),
+                "{sharded}"
+            );
+        }
+    }
+
+    #[test]
+    fn sagas_spread_over_every_shard() {
+        let mut seen = [0u32; 4];
+        for _ in 0..400 {
+            seen[shards::of(Uuid::new_v4(), 4) as usize] += 1;
+        }
+        assert!(seen.iter().all(|&n| n > 50), "{seen:?}");
     }
 
     #[test]

@@ -131,14 +131,25 @@ impl App {
         let linker = new_linker(&engine)?;
 
         let mut components = HashMap::new();
+        // Components with the same source (a saga consumer's shards) share one compilation;
+        // each still gets its own configuration, pools and instances.
+        let mut compiled: HashMap<PathBuf, Component> = HashMap::new();
         for id in ids {
             if components.contains_key(id) {
                 continue;
             }
             let started = Instant::now();
             let path = manifest.component_source_path(id)?;
-            let component = compile(&engine, &path)
-                .with_context(|| format!("failed to load component {id:?} from {path:?}"))?;
+            let component = match compiled.get(&path) {
+                Some(component) => component.clone(),
+                None => {
+                    let component = compile(&engine, &path).with_context(|| {
+                        format!("failed to load component {id:?} from {path:?}")
+                    })?;
+                    compiled.insert(path.clone(), component.clone());
+                    component
+                }
+            };
             let pre = linker
                 .instantiate_pre(&component)
                 .map_err(anyhow::Error::from)

@@ -310,7 +310,7 @@ pub fn replay_dead_letter(ctx: &Ctx) -> Result<Reply, ApiError> {
     ctx.admin()?;
     let id: uuid::Uuid = ctx.path_param("id", "Dead letter")?;
     let db = Db::connect()?;
-    let (channel, payload) = db.transaction(|tx| -> Result<(String, Vec<u8>), ApiError> {
+    let (event_type, payload) = db.transaction(|tx| -> Result<(String, Vec<u8>), ApiError> {
         let row = tx
             .query_opt(
                 "SELECT consumer, event_id, event_type, payload FROM messaging.dead_letters WHERE id = $1 FOR UPDATE",
@@ -319,8 +319,8 @@ pub fn replay_dead_letter(ctx: &Ctx) -> Result<Reply, ApiError> {
             .ok_or_else(|| ApiError::not_found("Dead letter"))?;
         let consumer: String = row.get(0)?;
         let event_id: Option<uuid::Uuid> = row.get(1)?;
-        let channel: Option<String> = row.get(2)?;
-        let channel = channel.ok_or_else(|| {
+        let event_type: Option<String> = row.get(2)?;
+        let event_type = event_type.ok_or_else(|| {
             ApiError::conflict("not_replayable", "This message was never readable: it has no channel to go back to.")
         })?;
         if let Some(event_id) = event_id {
@@ -330,9 +330,9 @@ pub fn replay_dead_letter(ctx: &Ctx) -> Result<Reply, ApiError> {
             )?;
         }
         tx.execute("UPDATE messaging.dead_letters SET replayed_at = now() WHERE id = $1", &[db::uuid(id)])?;
-        Ok((channel, row.get(3)?))
+        Ok((event_type, row.get(3)?))
     })?;
-    events::publish_raw(&channel, &payload).map_err(ApiError::unavailable)?;
+    let channel = events::publish_raw(&event_type, &payload).map_err(ApiError::unavailable)?;
     Ok(Reply::accepted(
         &serde_json::json!({ "id": id, "channel": channel, "replayed": true }),
     ))

@@ -3,7 +3,7 @@
 //! * [`Outbox::record`] writes an event to the event store (`messaging.events`) inside the
 //!   caller's transaction, so the event exists exactly when the change it announces does;
 //! * [`Outbox::publish`] publishes the recorded events on Redis *after* the commit (channel =
-//!   event type). An event is stored already marked published (`published_at`, the moment it
+//!   event type, and for the saga's events its shard: [`channel_of`]). An event is stored already marked published (`published_at`, the moment it
 //!   is handed to publishing), so the happy path costs no second statement; an event whose
 //!   publishing fails is marked unpublished again and the sweep re-publishes it, and one lost
 //!   between the commit and Redis (the component died) is published again by the sweep once
@@ -30,7 +30,7 @@
 //! ```
 
 use spin_sdk::redis;
-use spincart_domain::events::{Causation, EnvelopeError, EventEnvelope, NewEvent};
+use spincart_domain::events::{shards, Causation, EnvelopeError, EventEnvelope, NewEvent};
 
 use crate::db::{self, Db, DbError};
 
@@ -108,12 +108,33 @@ fn insert_event(db: &Db, e: &EventEnvelope) -> Result<(), DbError> {
     Ok(())
 }
 
+/// How many shards the saga runs on (`saga_shards`, which spin.toml's saga consumers are
+/// rendered for by `scripts/saga-shards.sh`). A component that publishes must have it: guessing
+/// would publish on a channel nobody takes.
+pub fn saga_shards() -> Result<u32, String> {
+    let shards: u32 = crate::config::parse("saga_shards").map_err(|e| e.to_string())?;
+    if (1..=shards::MAX).contains(&shards) {
+        Ok(shards)
+    } else {
+        Err(format!(
+            "setting \"saga_shards\": {shards} is not within 1..={}",
+            shards::MAX
+        ))
+    }
+}
+
+/// The channel `envelope` is published on (its type, and for saga events its shard).
+pub fn channel_of(envelope: &EventEnvelope, shards: u32) -> String {
+    shards::channel(&envelope.event_type, envelope.correlation_id, shards)
+}
+
 /// Publishes envelopes on their channels; returns the ids that were published.
 pub fn publish_envelopes(envelopes: &[EventEnvelope]) -> Vec<uuid::Uuid> {
-    let connection = match crate::config::require("redis_url")
-        .map_err(|e| e.to_string())
-        .and_then(|url| redis::Connection::open(&url).map_err(|e| format!("{e:?}")))
-    {
+    let connection = match saga_shards().and_then(|shards| {
+        let url = crate::config::require("redis_url").map_err(|e| e.to_string())?;
+        let connection = redis::Connection::open(&url).map_err(|e| format!("{e:?}"))?;
+        Ok((connection, shards))
+    }) {
         Ok(connection) => connection,
         Err(e) => {
             eprintln!(
@@ -123,9 +144,10 @@ pub fn publish_envelopes(envelopes: &[EventEnvelope]) -> Vec<uuid::Uuid> {
             return Vec::new();
         }
     };
+    let (connection, shards) = connection;
     let mut published = Vec::with_capacity(envelopes.len());
     for envelope in envelopes {
-        match connection.publish(&envelope.event_type, &envelope.to_json()) {
+        match connection.publish(&channel_of(envelope, shards), &envelope.to_json()) {
             Ok(()) => published.push(envelope.event_id.as_uuid()),
             Err(e) => eprintln!(
                 "publishing {} {} failed: {e:?}",
@@ -523,13 +545,21 @@ pub fn republish(db: &Db, envelopes: &[EventEnvelope]) -> Result<usize, DbError>
     Ok(published.len())
 }
 
-/// Publishes a raw payload on a channel (retries and dead-letter replays).
-pub fn publish_raw(channel: &str, payload: &[u8]) -> Result<(), String> {
+/// Publishes a stored payload of `event_type` again (retries and dead-letter replays) on its
+/// channel, the shard read from the payload's correlation id; returns the channel.
+pub fn publish_raw(event_type: &str, payload: &[u8]) -> Result<String, String> {
+    let shards = saga_shards()?;
+    let channel = match EventEnvelope::from_json(payload) {
+        Ok(envelope) => channel_of(&envelope, shards),
+        // Unreadable: the saga's channels have no shard to name; shard 0 dead-letters it again.
+        Err(_) => shards::channel(event_type, uuid::Uuid::nil(), shards),
+    };
     let url = crate::config::require("redis_url").map_err(|e| e.to_string())?;
     let connection = redis::Connection::open(&url).map_err(|e| format!("{e:?}"))?;
     connection
-        .publish(channel, payload)
-        .map_err(|e| format!("{e:?}"))
+        .publish(&channel, payload)
+        .map_err(|e| format!("{e:?}"))?;
+    Ok(channel)
 }
 
 /// Events stored more than `older_than_seconds` ago and never marked published, locked for the
