@@ -27,6 +27,8 @@ struct Options {
     /// Its admin (listed in its `admin_emails`) and database (for server-side saga timings).
     admin_email: String,
     db_url: Option<String>,
+    /// Offered rates (checkouts per second) of the open-loop saga bench.
+    rates: Vec<u32>,
 }
 
 fn options() -> Options {
@@ -38,6 +40,7 @@ fn options() -> Options {
         admin_email: std::env::var("SPINCART_ADMIN_EMAIL")
             .unwrap_or_else(|_| "admin@spincart.local".into()),
         db_url: std::env::var("SPINCART_DB_URL").ok(),
+        rates: vec![25, 50],
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -58,8 +61,18 @@ fn options() -> Options {
             "--url" => options.url = args.next(),
             "--admin-email" => options.admin_email = args.next().expect("--admin-email EMAIL"),
             "--db-url" => options.db_url = args.next(),
+            "--rates" => {
+                options.rates = args
+                    .next()
+                    .map(|v| {
+                        v.split(',')
+                            .map(|r| r.trim().parse().expect("--rates 25,50"))
+                            .collect()
+                    })
+                    .expect("--rates R1,R2,...")
+            }
             other => {
-                panic!("unknown argument {other}; use --seconds N --concurrency N --only NAME --url URL --admin-email EMAIL --db-url URL")
+                panic!("unknown argument {other}; use --seconds N --concurrency N --only NAME --url URL --admin-email EMAIL --db-url URL --rates R1,R2")
             }
         }
     }
@@ -356,6 +369,143 @@ async fn saga_bench(
     }
 }
 
+/// What one open-loop phase measured.
+struct OpenLoopFigures {
+    rate: u32,
+    offered: usize,
+    confirmed: usize,
+    /// p50, p90, p99 in ms (server clock: the saga's creation to CONFIRMED).
+    percentiles: (f64, f64, f64),
+}
+
+/// Checkout → CONFIRMED at a fixed offered rate (open loop): checkouts start on a schedule,
+/// `rate` a second for `seconds`, whether or not earlier ones have finished, so a saga that
+/// slows down shows as latency instead of lowering the load. Carts are filled beforehand; the
+/// latency is the server's (saga created → CONFIRMED, from `checkout.saga_log`).
+async fn open_loop_saga(
+    db_url: &str,
+    client: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    run_id: &str,
+    rates: &[u32],
+    seconds: u64,
+) -> Vec<OpenLoopFigures> {
+    let most = rates.iter().copied().max().unwrap_or(0) as usize * seconds as usize;
+    eprintln!("==> open-loop checkout saga: {most} shoppers log in");
+    let body = json!({ "sku": format!("BENCH-{run_id}-OPEN"), "name": "Open-loop bench", "category": "bench",
+                       "price": "2.50", "currency": "USD", "initial_stock": 1_000_000 });
+    let product = post(client, format!("{base}/api/v1/products"), Some(admin), body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut tokens = Vec::with_capacity(most);
+    for chunk in (0..most).collect::<Vec<_>>().chunks(32) {
+        tokens.extend(
+            join_all(chunk.iter().map(|i| {
+                let email = format!("open-{run_id}-{i}@bench.test");
+                async move { login(client, base, &email).await }
+            }))
+            .await,
+        );
+    }
+    let db = spincart_tests::connect(db_url).await;
+    let mut phases = Vec::new();
+    for &rate in rates {
+        let offered = rate as usize * seconds as usize;
+        // Every shopper's cart filled before the clock starts (a confirmed order's cart is
+        // ACTIVE again once the confirmation's follow-ups have cleared it).
+        let mut carts = Vec::with_capacity(offered);
+        for chunk in tokens[..offered].chunks(32) {
+            carts.extend(
+                join_all(chunk.iter().map(|token| async {
+                    let cart = loop {
+                        let cart = post(
+                            client,
+                            format!("{base}/api/v1/carts"),
+                            Some(token),
+                            json!({}),
+                        )
+                        .await;
+                        if cart["status"] == "ACTIVE"
+                            && cart["items"].as_array().is_none_or(Vec::is_empty)
+                        {
+                            break cart["id"].as_str().unwrap().to_owned();
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    };
+                    post(
+                        client,
+                        format!("{base}/api/v1/carts/{cart}/items"),
+                        Some(token),
+                        json!({ "product_id": product, "quantity": 1 }),
+                    )
+                    .await;
+                    (token.clone(), cart)
+                }))
+                .await,
+            );
+        }
+        eprintln!("==> open-loop checkout saga: {rate} checkouts/s for {seconds}s");
+        let started_at: String = db
+            .query_one("SELECT platform.rfc3339(now())", &[])
+            .await
+            .unwrap()
+            .get(0);
+        let start = tokio::time::Instant::now();
+        let interval = Duration::from_secs_f64(1.0 / f64::from(rate));
+        let sent = join_all(carts.into_iter().enumerate().map(|(i, (token, cart))| {
+            let client = client.clone();
+            let base = base.to_owned();
+            async move {
+                tokio::time::sleep_until(start + interval * i as u32).await;
+                let response = client
+                    .post(format!("{base}/api/v1/carts/{cart}/checkout"))
+                    .bearer_auth(&token)
+                    .json(&json!({ "payment_token": "tok_visa" }))
+                    .send()
+                    .await;
+                response.is_ok_and(|r| r.status().is_success())
+            }
+        }))
+        .await;
+        let accepted = sent.iter().filter(|ok| **ok).count();
+        // Wait for the sagas to end (at most 60 s), then read their timings.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let latencies: Vec<f64> = loop {
+            let rows = db
+                .query(
+                    "SELECT extract(epoch FROM l.at - s.created_at)::float8 FROM checkout.saga_log l
+                       JOIN checkout.sagas s ON s.id = l.saga_id
+                      WHERE l.to_status = 'CONFIRMED' AND s.created_at >= $1::text::timestamptz",
+                    &[&started_at],
+                )
+                .await
+                .unwrap();
+            if rows.len() >= accepted || Instant::now() > deadline {
+                break rows.iter().map(|r| r.get::<_, f64>(0)).collect();
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        };
+        let mut latencies = latencies;
+        latencies.sort_by(f64::total_cmp);
+        let at = |p: f64| {
+            latencies
+                .get(((latencies.len().max(1) - 1) as f64 * p).round() as usize)
+                .copied()
+                .unwrap_or(0.0)
+                * 1000.0
+        };
+        phases.push(OpenLoopFigures {
+            rate,
+            offered,
+            confirmed: latencies.len(),
+            percentiles: (at(0.5), at(0.9), at(0.99)),
+        });
+    }
+    phases
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
@@ -377,6 +527,8 @@ struct Figures {
     saga: Option<SagaFigures>,
     /// The saga again while a burst of catalog events is being produced: (events, figures).
     burst: Option<(usize, SagaFigures)>,
+    /// The saga at fixed offered rates.
+    open_loop: Vec<OpenLoopFigures>,
     /// PostgreSQL connections the app held after the run (when its database is known).
     pg_connections: Option<i64>,
     instantiation: Option<(usize, Duration, Duration)>,
@@ -506,12 +658,32 @@ async fn measure(target: &Target, options: &Options) -> Figures {
         scenarios: Vec::new(),
         saga: None,
         burst: None,
+        open_loop: Vec::new(),
         pg_connections: None,
         instantiation: None,
     };
     // The saga first, on a quiet app: after the write scenarios, thousands of catalog events
     // wait on the shared subscription connection ahead of the saga's messages (issue "Checkout
     // at scale"), which would measure that queue instead.
+    if wanted(options, "checkout saga open loop") {
+        match target.db_url.as_deref() {
+            Some(db_url) => {
+                figures.open_loop = open_loop_saga(
+                    db_url,
+                    &client,
+                    &base,
+                    &admin,
+                    &run_id,
+                    &options.rates,
+                    options.seconds,
+                )
+                .await
+            }
+            None => eprintln!(
+                "==> open-loop checkout saga: skipped (needs --db-url for the server's timings)"
+            ),
+        }
+    }
     if wanted(options, "checkout saga") {
         figures.saga = Some(
             saga_bench(
@@ -718,6 +890,30 @@ fn side_by_side(all: &[Figures], options: &Options) -> String {
                     s.percentiles.1,
                     s.percentiles.2,
                     s.clock
+                )),
+                None => report.push_str(" – |"),
+            }
+        }
+        report.push('\n');
+    }
+    let rates: Vec<u32> = all
+        .iter()
+        .flat_map(|f| f.open_loop.iter().map(|p| p.rate))
+        .fold(Vec::new(), |mut seen, r| {
+            if !seen.contains(&r) {
+                seen.push(r);
+            }
+            seen
+        });
+    for rate in rates {
+        report.push_str(&format!(
+            "| checkout saga, open loop at {rate} checkouts/s: checkout → CONFIRMED p50 / p90 / p99 (server clock) |"
+        ));
+        for f in all {
+            match f.open_loop.iter().find(|p| p.rate == rate) {
+                Some(p) => report.push_str(&format!(
+                    " {:.1} / {:.1} / {:.1} ms ({} of {} confirmed) |",
+                    p.percentiles.0, p.percentiles.1, p.percentiles.2, p.confirmed, p.offered
                 )),
                 None => report.push_str(" – |"),
             }
