@@ -1,7 +1,7 @@
 //! Faults and contention, each on an app of its own (database, Redis and processes, on the
 //! suite's runtime: the local host or real Spin): Redis stopped mid-saga — with the consumers in
-//! a process of their own, and with everything in one process —, the app killed mid-saga, and a
-//! hundred checkouts for ten units. Real Spin exits when Redis goes away (so does the local host,
+//! a process of their own, and with everything in one process —, the app killed mid-saga, the
+//! saga's shards on two processes with one killed mid-run, and a hundred checkouts for ten units. Real Spin exits when Redis goes away (so does the local host,
 //! strict profile); the suite's supervisor starts it again, as Kubernetes would. After the sweep
 //! every saga has ended and the invariants of CONTRACT.md §7 hold. Skipped when the suite runs
 //! against an app it did not start (they need to stop and start its parts).
