@@ -46,6 +46,19 @@ if ! target/venv/bin/st --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION";
 fi
 target/venv/bin/st --version
 
+step "deploy/: SpinKube manifests against the CRD schemas, Kubernetes objects strict, consistent with spin.toml"
+# jsonschema and pyyaml are schemathesis's own versions; kubernetes-validate is added beside them.
+DEPLOY_PY_PACKAGES=("jsonschema==4.26.0" "pyyaml==6.0.3" "kubernetes-validate==1.37.0")
+if ! target/venv/bin/python - "${DEPLOY_PY_PACKAGES[@]}" 2>/dev/null <<'PY'
+import sys, importlib.metadata as m
+sys.exit(any(m.version(p.split("==")[0]) != p.split("==")[1] for p in sys.argv[1:]))
+PY
+then
+  target/venv/bin/pip install -q "${DEPLOY_PY_PACKAGES[@]}"
+fi
+target/venv/bin/python deploy/validate.py
+target/venv/bin/python deploy/validate.py --self-test
+
 step "unit tests (every native crate: domain, platform, contexts, host)"
 cargo test --release "${NATIVE_PACKAGES[@]}" --lib --bins
 
