@@ -11,7 +11,7 @@
 # Connections: real Spin 4 keeps a pool of up to 64 PostgreSQL connections per component, so
 # max_connections is sized from spin.toml (components x 64 + 200); see README "Connections".
 # pg_stat_statements is loaded so that tests and benchmarks can count the statements of a
-# checkout (the contrib module ships with Debian's PostgreSQL).
+# checkout (the contrib module ships with Debian's PostgreSQL), sized so that it never evicts.
 #
 #   scripts/services.sh start    install (if missing), initialise (once) and start both servers
 #   scripts/services.sh stop     stop both
@@ -32,6 +32,9 @@ REDIS_PORT=${SPINCART_REDIS_PORT:-$(remembered_port redis 16379)}
 # Spin 4: one pool of up to 64 connections per component; plus room for tests, psql, migrations.
 COMPONENTS=$(grep -c '^\[component\.[a-z0-9-]*\]$' spin.toml 2>/dev/null || echo 50)
 PG_MAX_CONNECTIONS=${SPINCART_PG_MAX_CONNECTIONS:-$(( COMPONENTS * 64 + 200 ))}
+# Distinct statements pg_stat_statements tracks: enough that the tests' many databases never
+# make it evict (it drops the least-used entries, which would undercount a checkout).
+PG_STATEMENTS_MAX=50000
 PG_USER=spincart
 PG_DB=spincart
 
@@ -87,10 +90,11 @@ CONF
   fi
   if pg_running; then
     # A server started for fewer components (spin.toml grew, e.g. more saga shards) is restarted.
-    local have
+    local have statements
     have=$(psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -Atc 'SHOW max_connections' 2>/dev/null || echo 0)
-    if [ "${have:-0}" -lt "$PG_MAX_CONNECTIONS" ]; then
-      say "PostgreSQL on 127.0.0.1:$PG_PORT allows $have connections, spin.toml needs $PG_MAX_CONNECTIONS: restarting it"
+    statements=$(psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -Atc 'SHOW pg_stat_statements.max' 2>/dev/null || echo 0)
+    if [ "${have:-0}" -lt "$PG_MAX_CONNECTIONS" ] || [ "${statements:-0}" -lt "$PG_STATEMENTS_MAX" ]; then
+      say "PostgreSQL on 127.0.0.1:$PG_PORT allows $have connections and tracks $statements statements, spin.toml needs $PG_MAX_CONNECTIONS and the tests $PG_STATEMENTS_MAX: restarting it"
       as_pg "$bin/pg_ctl" -D "$STATE_DIR/pg/data" -m fast -w stop >/dev/null
     fi
   fi
@@ -102,7 +106,7 @@ CONF
       say "starting PostgreSQL on 127.0.0.1:$PG_PORT (max_connections $PG_MAX_CONNECTIONS: $COMPONENTS components x 64 + 200)"
       : >"$STATE_DIR/pg/server.log"; chown postgres "$STATE_DIR/pg/server.log" 2>/dev/null || true
       if as_pg "$bin/pg_ctl" -D "$STATE_DIR/pg/data" -l "$STATE_DIR/pg/server.log" \
-           -o "-p $PG_PORT -c max_connections=$PG_MAX_CONNECTIONS -c shared_preload_libraries=pg_stat_statements" \
+           -o "-p $PG_PORT -c max_connections=$PG_MAX_CONNECTIONS -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.max=$PG_STATEMENTS_MAX" \
            -w start >/dev/null 2>&1; then
         break
       fi

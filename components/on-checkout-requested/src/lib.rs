@@ -2,10 +2,11 @@
 
 #[spin_sdk::redis_component]
 fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
-    spincart_inventory::platform::events::consume(
+    spincart_inventory::consume_saga_event(
         spincart_inventory::platform::consumers::INVENTORY_RESERVE,
         &message,
-        spincart_inventory::saga::reserve_for_order,
+        None,
+        |db, event, outbox, _| spincart_inventory::saga::reserve_for_order(db, event, outbox),
     )?;
     Ok(())
 }

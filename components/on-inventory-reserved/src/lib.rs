@@ -2,7 +2,7 @@
 
 #[spin_sdk::redis_component]
 fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
-    spincart_payments::platform::events::consume_with(
+    spincart_payments::consume_saga_event(
         spincart_payments::platform::consumers::PAYMENTS_AUTHORIZE,
         &message,
         Some(spincart_payments::authorize_gave_up),

@@ -2,10 +2,11 @@
 
 #[spin_sdk::redis_component]
 fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
-    spincart_payments::platform::events::consume(
+    spincart_payments::consume_saga_event(
         spincart_payments::platform::consumers::PAYMENTS_CAPTURE,
         &message,
-        spincart_payments::capture,
+        None,
+        |db, event, outbox, _| spincart_payments::capture(db, event, outbox),
     )?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 #[spin_sdk::redis_component]
 fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
-    spincart_inventory::platform::events::consume_with(
+    spincart_inventory::consume_saga_event(
         spincart_inventory::platform::consumers::INVENTORY_RELEASE,
         &message,
         Some(spincart_inventory::saga::release_gave_up),

@@ -2,7 +2,7 @@
 
 #[spin_sdk::redis_component]
 fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
-    spincart_cart::platform::events::consume_with(
+    spincart_cart::consume_saga_event(
         spincart_cart::platform::consumers::CART_RESTORE,
         &message,
         Some(spincart_cart::saga::restore_gave_up),

@@ -20,6 +20,9 @@ use spincart_saga::{self, SagaRecord};
 
 /// The platform, for this context's components (they depend on this crate only).
 pub use spincart_platform as platform;
+/// Handles a saga event with the saga locked in the same statement as the "processed" mark
+/// (what every saga consumer component calls).
+pub use spincart_saga::consume as consume_saga_event;
 
 /// The aggregate type of payment events.
 pub const AGGREGATE: &str = "payment";

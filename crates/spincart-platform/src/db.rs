@@ -59,6 +59,9 @@ fn is_out_of_connections(code: &str) -> bool {
 /// A connection to the app's database.
 pub struct Db {
     connection: pg4::Connection,
+    /// A row read ahead by the transaction's first statement for a later query of the same
+    /// transaction ([`Db::query_ahead`]), by key; cleared when the transaction ends.
+    ahead: std::cell::RefCell<Option<(String, Option<OwnedRow>)>>,
 }
 
 impl Db {
@@ -70,7 +73,10 @@ impl Db {
 
     pub fn connect_to(url: &str) -> Result<Db, DbError> {
         let connection = pg4::Connection::open(url)?;
-        Ok(Db { connection })
+        Ok(Db {
+            connection,
+            ahead: std::cell::RefCell::new(None),
+        })
     }
 
     /// Runs a statement that returns rows (`SELECT`, `… RETURNING`, `SELECT … FOR UPDATE`).
@@ -83,6 +89,38 @@ impl Db {
         let wrapped = at_least_one_row(sql);
         let rows = self.connection.query(&wrapped, params)?;
         Ok(Rows(strip_marker(rows)?))
+    }
+
+    /// [`Db::query`] for a statement that puts data-modifying statements in its `WITH` list:
+    /// PostgreSQL takes them only at the top level, so `ctes` ((name, statement) pairs) go first
+    /// in the guard's own `WITH` list instead of inside the wrapped statement.
+    pub fn query_with(
+        &self,
+        ctes: &[(&str, &str)],
+        sql: &str,
+        params: &[ParameterValue],
+    ) -> Result<Rows, DbError> {
+        let wrapped = at_least_one_row_with(ctes, sql);
+        let rows = self.connection.query(&wrapped, params)?;
+        Ok(Rows(strip_marker(rows)?))
+    }
+
+    /// Keeps `row` (`None`: the row read ahead does not exist) for the transaction's later
+    /// [`Db::take_ahead`] with the same `key`: a statement that had to run anyway also read
+    /// what a later one would have, saving a round trip.
+    pub fn keep_ahead(&self, key: String, row: Option<OwnedRow>) {
+        *self.ahead.borrow_mut() = Some((key, row));
+    }
+
+    /// The row kept for `key` in this transaction, once: `Some(None)` when it was read ahead
+    /// and does not exist, `None` when nothing was read ahead for `key`.
+    pub fn take_ahead(&self, key: &str) -> Option<Option<OwnedRow>> {
+        let mut ahead = self.ahead.borrow_mut();
+        if ahead.as_ref().is_some_and(|(k, _)| k == key) {
+            ahead.take().map(|(_, row)| row)
+        } else {
+            None
+        }
     }
 
     /// The single row of a query; [`DbError::NoRow`] when there is none.
@@ -111,7 +149,10 @@ impl Db {
         work: impl FnOnce(&Db) -> Result<T, E>,
     ) -> Result<T, E> {
         self.execute("BEGIN", &[])?;
-        match work(self) {
+        let result = work(self);
+        // What was read ahead was read under this transaction's locks: never past its end.
+        self.ahead.borrow_mut().take();
+        match result {
             Ok(value) => {
                 self.execute("COMMIT", &[])?;
                 Ok(value)
@@ -150,9 +191,18 @@ const MARKER: &str = "spincart_row_marker";
 /// CTE inside the statement is refused by PostgreSQL at once (it must be top-level), so such a
 /// statement fails loudly rather than misbehaving.
 pub fn at_least_one_row(statement: &str) -> String {
+    at_least_one_row_with(&[], statement)
+}
+
+/// [`at_least_one_row`] with `ctes` first in the `WITH` list (see [`Db::query_with`]).
+pub fn at_least_one_row_with(ctes: &[(&str, &str)], statement: &str) -> String {
     let statement = statement.trim_end().trim_end_matches(';');
+    let ctes: String = ctes
+        .iter()
+        .map(|(name, cte)| format!("{name} AS ({cte}\n), "))
+        .collect();
     format!(
-        "WITH spincart_statement AS ({statement}\n) \
+        "WITH {ctes}spincart_statement AS ({statement}\n) \
          SELECT spincart_rows.* FROM (SELECT 1) spincart_one \
          LEFT JOIN (SELECT spincart_statement.*, true AS {MARKER} FROM spincart_statement) spincart_rows ON true"
     )
@@ -193,6 +243,11 @@ impl Rows {
         self.0.rows.iter().map(|r| Row(r))
     }
 
+    /// The rows, owned.
+    pub fn into_owned(self) -> Vec<OwnedRow> {
+        self.0.rows.into_iter().map(OwnedRow).collect()
+    }
+
     /// Maps every row, stopping at the first error.
     pub fn map<T>(&self, f: impl Fn(Row<'_>) -> Result<T, DbError>) -> Result<Vec<T>, DbError> {
         self.iter().map(f).collect()
@@ -220,6 +275,16 @@ impl Row<'_> {
 pub struct OwnedRow(Vec<DbValue>);
 
 impl OwnedRow {
+    /// The row from column `first` on (`None` when that column is NULL: an outer join found
+    /// nothing there).
+    pub fn split_off(&mut self, first: usize) -> Option<OwnedRow> {
+        let tail = self.0.split_off(first.min(self.0.len()));
+        match tail.first() {
+            Some(DbValue::DbNull) | None => None,
+            Some(_) => Some(OwnedRow(tail)),
+        }
+    }
+
     pub fn row(&self) -> Row<'_> {
         Row(&self.0)
     }
@@ -270,6 +335,33 @@ mod tests {
             columns: vec![column("id"), column(MARKER)],
             rows,
         }
+    }
+
+    #[test]
+    fn data_modifying_ctes_stay_at_the_top_of_the_with_list_before_the_guards_own() {
+        let wrapped = at_least_one_row_with(
+            &[("mark", "INSERT INTO m VALUES ($1) ON CONFLICT DO NOTHING RETURNING id")],
+            "SELECT mark.id, t.* FROM mark LEFT JOIN LATERAL (SELECT * FROM t FOR UPDATE) t ON true",
+        );
+        assert!(wrapped.starts_with(
+            "WITH mark AS (INSERT INTO m VALUES ($1) ON CONFLICT DO NOTHING RETURNING id\n), \
+             spincart_statement AS (SELECT mark.id, t.* FROM mark"
+        ));
+        assert_eq!(wrapped.matches("WITH ").count(), 1);
+    }
+
+    #[test]
+    fn a_row_read_ahead_is_split_off_and_absent_when_its_first_column_is_null() {
+        let mut found = OwnedRow(vec![
+            DbValue::Int32(1),
+            DbValue::Int32(7),
+            DbValue::Int32(8),
+        ]);
+        let ahead = found.split_off(1).expect("the row read ahead");
+        assert_eq!(ahead.get::<i32>(0).unwrap(), 7);
+        assert_eq!(found.get::<i32>(0).unwrap(), 1);
+        let mut missing = OwnedRow(vec![DbValue::DbNull, DbValue::DbNull, DbValue::DbNull]);
+        assert!(missing.split_off(1).is_none());
     }
 
     #[test]

@@ -78,6 +78,29 @@ pub fn lock(db: &Db, id: SagaId) -> Result<Option<SagaRecord>, DbError> {
     queries::lock(db, id)
 }
 
+/// Handles one saga event for `consumer` ([`spincart_platform::events::consume_with`]), with
+/// the saga row locked in the same statement as the "processed" mark: every saga participant
+/// locks its saga first, so this saves a round trip per message.
+pub fn consume(
+    consumer: &str,
+    payload: &[u8],
+    on_dead_letter: Option<spincart_platform::events::OnDeadLetter>,
+    handle: impl FnOnce(
+        &Db,
+        &spincart_domain::events::EventEnvelope,
+        &mut Outbox,
+        spincart_platform::events::Delivery,
+    ) -> Result<(), HandlerError>,
+) -> anyhow::Result<spincart_platform::events::Consumed> {
+    spincart_platform::events::consume_reading_ahead(
+        consumer,
+        payload,
+        on_dead_letter,
+        Some(queries::lock_ahead),
+        handle,
+    )
+}
+
 fn request_type(c: Compensation) -> EventType {
     match c {
         Compensation::CancelPayment => EventType::SagaCancelPaymentRequested,

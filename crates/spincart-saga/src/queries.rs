@@ -6,6 +6,7 @@ use spincart_domain::saga::{Compensation, Saga, SagaStatus};
 
 use super::SagaRecord;
 use spincart_platform::db::{self, Db, DbError, Row};
+use spincart_platform::events::ReadAhead;
 
 fn bad(column: usize, value: &str) -> DbError {
     DbError::Decode {
@@ -73,12 +74,30 @@ fn record(row: Row<'_>) -> Result<SagaRecord, DbError> {
 }
 
 pub fn lock(db: &Db, id: SagaId) -> Result<Option<SagaRecord>, DbError> {
+    if let Some(read) = db.take_ahead(&read_ahead_key(id)) {
+        return read.map(|r| record(r.row())).transpose();
+    }
     db.query_opt(
         &format!("SELECT {RECORD_COLUMNS} FROM checkout.sagas WHERE id = $1 FOR UPDATE"),
         &[db::uuid(id)],
     )?
     .map(|r| record(r.row()))
     .transpose()
+}
+
+fn read_ahead_key(id: SagaId) -> String {
+    format!("checkout.sagas {id}")
+}
+
+/// [`lock`] of the saga an event belongs to (its correlation id), read ahead with a
+/// consumer's "processed" mark; the consumer's later [`lock`] takes it from there.
+pub fn lock_ahead(event: &spincart_domain::events::EventEnvelope) -> ReadAhead {
+    let id = SagaId::from_uuid(event.correlation_id);
+    ReadAhead {
+        key: read_ahead_key(id),
+        sql: format!("SELECT {RECORD_COLUMNS} FROM checkout.sagas WHERE id = $3 FOR UPDATE"),
+        param: db::uuid(id),
+    }
 }
 
 /// Sagas past their step deadline, locked (others' are skipped: sweeps run concurrently).
