@@ -127,6 +127,38 @@ pub fn release_locks(db: &Db, cart: CartId) -> Result<(), DbError> {
     Ok(())
 }
 
+/// The end of a confirmed checkout, in one statement: if the cart is CHECKING_OUT (locked), its
+/// stock locks are given back, its lines removed, and it becomes CHECKED_OUT; returns its new
+/// version, or `None` when it was not checking out (nothing changes). Its lines cannot change
+/// meanwhile: a cart takes new lines only while ACTIVE.
+pub fn finish_checkout(db: &Db, cart: CartId) -> Result<Option<i64>, DbError> {
+    db.query_with(
+        &[
+            (
+                "checking_out",
+                "SELECT id FROM cart.carts WHERE id = $1 AND status = 'CHECKING_OUT' FOR UPDATE",
+            ),
+            (
+                "released",
+                "SELECT inventory.release_cart_locks(id) AS locks FROM checking_out",
+            ),
+            (
+                "emptied",
+                "DELETE FROM cart.cart_items WHERE cart_id IN (SELECT id FROM checking_out)",
+            ),
+        ],
+        "UPDATE cart.carts SET status = 'CHECKED_OUT', version = version + 1, updated_at = now()
+          WHERE id IN (SELECT id FROM checking_out) AND (SELECT count(*) FROM released) >= 0
+         RETURNING version",
+        &[db::uuid(cart)],
+    )?
+    .into_owned()
+    .into_iter()
+    .next()
+    .map(|r| r.get(0))
+    .transpose()
+}
+
 pub fn upsert_line(db: &Db, cart: CartId, line: &CartLine) -> Result<(), DbError> {
     db.execute(
         "INSERT INTO cart.cart_items (cart_id, product_id, sku, name, unit_price_minor, currency, quantity)

@@ -68,26 +68,20 @@ pub fn clear_after_order(
         outbox,
         SagaStatus::Confirmed,
         |tx, saga, outbox, causation| {
-            let Some(cart) = queries::load_for_update(tx, saga.cart_id)? else {
+            let Some(version) = queries::finish_checkout(tx, saga.cart_id)? else {
                 return Ok(None);
             };
-            if cart.status != CartStatus::CheckingOut {
-                return Ok(None);
-            }
-            queries::release_locks(tx, cart.id)?;
-            queries::delete_lines(tx, cart.id)?;
-            let version = set_status(tx, &cart, CartStatus::CheckedOut)?;
             outbox.record(
-            tx,
-            NewEvent::new(
-                EventType::CartCleared,
-                AGGREGATE,
-                cart.id,
-                version,
-                &serde_json::json!({ "cart_id": cart.id, "order_id": saga.order_id, "reason": "checked_out" }),
-            ),
-            causation,
-        )?;
+                tx,
+                NewEvent::new(
+                    EventType::CartCleared,
+                    AGGREGATE,
+                    saga.cart_id,
+                    version,
+                    &serde_json::json!({ "cart_id": saga.cart_id, "order_id": saga.order_id, "reason": "checked_out" }),
+                ),
+                causation,
+            )?;
             Ok(None)
         },
     )

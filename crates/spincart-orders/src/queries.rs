@@ -33,10 +33,28 @@ fn minor(amount: &str) -> Result<i64, DbError> {
 }
 
 /// Writes the read model of a just-placed order.
+/// The order and all its lines, in one statement.
 pub fn insert(db: &Db, order: &Order) -> Result<(), DbError> {
+    let column = |f: &dyn Fn(&spincart_domain::order::OrderLine) -> Result<String, DbError>| {
+        order
+            .lines
+            .iter()
+            .map(|l| f(l).map(Some))
+            .collect::<Result<Vec<Option<String>>, DbError>>()
+            .map(db::Param::from)
+    };
     db.execute(
-        "INSERT INTO orders.orders (id, user_id, cart_id, saga_id, status, total_minor, currency, version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "WITH placed AS (
+             INSERT INTO orders.orders (id, user_id, cart_id, saga_id, status, total_minor, currency, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             RETURNING id
+         )
+         INSERT INTO orders.order_items (order_id, product_id, sku, name, unit_price_minor, quantity, position)
+         SELECT placed.id, l.product_id::uuid, l.sku, l.name, l.unit_price_minor::bigint, l.quantity::int,
+                (l.n - 1)::int
+           FROM placed,
+                unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+                    WITH ORDINALITY AS l(product_id, sku, name, unit_price_minor, quantity, n)",
         &[
             db::uuid(order.id),
             db::uuid(order.user_id),
@@ -46,23 +64,13 @@ pub fn insert(db: &Db, order: &Order) -> Result<(), DbError> {
             minor(&order.total)?.into(),
             db::text(&order.currency),
             order.version.into(),
+            column(&|l| Ok(l.product_id.to_string()))?,
+            column(&|l| Ok(l.sku.clone()))?,
+            column(&|l| Ok(l.name.clone()))?,
+            column(&|l| Ok(minor(&l.unit_price)?.to_string()))?,
+            column(&|l| Ok(l.quantity.to_string()))?,
         ],
     )?;
-    for (position, line) in order.lines.iter().enumerate() {
-        db.execute(
-            "INSERT INTO orders.order_items (order_id, product_id, sku, name, unit_price_minor, quantity, position)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[
-                db::uuid(order.id),
-                db::uuid(line.product_id),
-                db::text(&line.sku),
-                db::text(&line.name),
-                minor(&line.unit_price)?.into(),
-                (line.quantity as i32).into(),
-                (position as i32).into(),
-            ],
-        )?;
-    }
     Ok(())
 }
 

@@ -16,26 +16,29 @@ pub struct PaymentRow {
     pub version: i64,
 }
 
+const PAYMENT_COLUMNS: &str = "id, status, amount_minor, currency, captured_minor, version";
+
+fn payment_row(r: &db::OwnedRow) -> Result<PaymentRow, DbError> {
+    let status: String = r.get(1)?;
+    Ok(PaymentRow {
+        id: db::id(r.row(), 0)?,
+        status: PaymentStatus::parse(&status).ok_or(DbError::Decode {
+            column: 1,
+            message: status,
+        })?,
+        amount_minor: r.get(2)?,
+        currency: r.get(3)?,
+        captured_minor: r.get(4)?,
+        version: r.get(5)?,
+    })
+}
+
 pub fn by_order(db: &Db, order: OrderId) -> Result<Option<PaymentRow>, DbError> {
     db.query_opt(
-        "SELECT id, status, amount_minor, currency, captured_minor, version FROM payments.payments
-          WHERE order_id = $1 FOR UPDATE",
+        &format!("SELECT {PAYMENT_COLUMNS} FROM payments.payments WHERE order_id = $1 FOR UPDATE"),
         &[db::uuid(order)],
     )?
-    .map(|r| {
-        let status: String = r.get(1)?;
-        Ok(PaymentRow {
-            id: db::id(r.row(), 0)?,
-            status: PaymentStatus::parse(&status).ok_or(DbError::Decode {
-                column: 1,
-                message: status,
-            })?,
-            amount_minor: r.get(2)?,
-            currency: r.get(3)?,
-            captured_minor: r.get(4)?,
-            version: r.get(5)?,
-        })
-    })
+    .map(|r| payment_row(&r))
     .transpose()
 }
 
@@ -53,12 +56,14 @@ pub fn record_attempt(
     attempts: u32,
     error: Option<&str>,
 ) -> Result<PaymentRow, DbError> {
-    db.execute(
-        "INSERT INTO payments.payments (id, order_id, saga_id, token, amount_minor, currency, status, attempts, last_error, version)
+    // Inserted or updated, the payment comes back from the same statement.
+    let row = db.query_one(
+        &format!("INSERT INTO payments.payments (id, order_id, saga_id, token, amount_minor, currency, status, attempts, last_error, version)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)
          ON CONFLICT (order_id) DO UPDATE
             SET status = EXCLUDED.status, attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error,
-                version = payments.payments.version + 1, updated_at = now()",
+                version = payments.payments.version + 1, updated_at = now()
+         RETURNING {PAYMENT_COLUMNS}"),
         &[
             db::uuid(PaymentId::new()),
             db::uuid(order),
@@ -71,7 +76,7 @@ pub fn record_attempt(
             db::opt_text(error),
         ],
     )?;
-    by_order(db, order)?.ok_or(DbError::NoRow)
+    payment_row(&row)
 }
 
 /// Moves a payment to `status`; `captured` / `refunded` set those amounts when given.

@@ -24,20 +24,19 @@ pub fn insert(
     payment_token: &str,
     timeout_seconds: i64,
 ) -> Result<(), DbError> {
+    // The saga and the first entry of its log, in one statement.
     db.execute(
-        "INSERT INTO checkout.sagas (id, order_id, cart_id, user_id, status, payment_token, step_deadline)
-         VALUES ($1, $2, $3, $4, 'PENDING', $5, now() + make_interval(secs => $6::bigint))",
+        "WITH started AS (
+             INSERT INTO checkout.sagas (id, order_id, cart_id, user_id, status, payment_token, step_deadline)
+             VALUES ($1, $2, $3, $4, 'PENDING', $5, now() + make_interval(secs => $6::bigint))
+             RETURNING id
+         )
+         INSERT INTO checkout.saga_log (saga_id, kind, step, from_status, to_status, detail)
+         SELECT started.id, 'transition', 'checkout', 'PENDING', 'PENDING', 'checkout requested'
+           FROM started",
         &[db::uuid(id), db::uuid(order), db::uuid(cart), db::uuid(user), db::text(payment_token), timeout_seconds.into()],
     )?;
-    log(
-        db,
-        id,
-        "transition",
-        Some("checkout"),
-        SagaStatus::Pending,
-        SagaStatus::Pending,
-        "checkout requested",
-    )
+    Ok(())
 }
 
 const RECORD_COLUMNS: &str =
