@@ -7,6 +7,7 @@
 #   make bench SPIN_BINS="target/spin/spin-4.0.2 target/spin/spin-3.6.3"
 #   make bench BENCH_ARGS="--seconds 20 --concurrency 64 --only carts"
 #   make bench BENCH_ARGS="--url http://127.0.0.1:3000 --admin-email admin@spincart.local"
+#   make bench BENCH_ARGS="--only saga --layout halves"   # the saga's shards on two processes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/native.sh

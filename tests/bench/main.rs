@@ -29,6 +29,8 @@ struct Options {
     db_url: Option<String>,
     /// Offered rates (checkouts per second) of the open-loop saga bench.
     rates: Vec<u32>,
+    /// How the app runs: one process, or the saga's shards split over two (`--layout halves`).
+    layout: Layout,
 }
 
 fn options() -> Options {
@@ -41,6 +43,7 @@ fn options() -> Options {
             .unwrap_or_else(|_| "admin@spincart.local".into()),
         db_url: std::env::var("SPINCART_DB_URL").ok(),
         rates: vec![25, 50],
+        layout: Layout::OneProcess,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -71,8 +74,15 @@ fn options() -> Options {
                     })
                     .expect("--rates R1,R2,...")
             }
+            "--layout" => {
+                options.layout = match args.next().as_deref() {
+                    Some("one") => Layout::OneProcess,
+                    Some("halves") => Layout::ShardHalves,
+                    other => panic!("--layout one|halves, not {other:?}"),
+                }
+            }
             other => {
-                panic!("unknown argument {other}; use --seconds N --concurrency N --only NAME --url URL --admin-email EMAIL --db-url URL --rates R1,R2")
+                panic!("unknown argument {other}; use --seconds N --concurrency N --only NAME --url URL --admin-email EMAIL --db-url URL --rates R1,R2 --layout one|halves")
             }
         }
     }
@@ -986,7 +996,10 @@ async fn main() {
         }
         None => {
             for runtime in runtimes() {
-                let label = runtime.label();
+                let label = match options.layout {
+                    Layout::ShardHalves => format!("{} (shards on two processes)", runtime.label()),
+                    _ => runtime.label(),
+                };
                 eprintln!("==> starting the app on {label} (fresh database, Redis of its own)");
                 let name = match &runtime {
                     Runtime::LocalHost => "bench-local".to_owned(),
@@ -995,7 +1008,7 @@ async fn main() {
                         path.file_name().unwrap_or_default().to_string_lossy()
                     ),
                 };
-                let running = RunningApp::start_with(&name, &[], runtime, Layout::OneProcess).await;
+                let running = RunningApp::start_with(&name, &[], runtime, options.layout).await;
                 let target = Target {
                     label,
                     base_url: running.base_url.clone(),
