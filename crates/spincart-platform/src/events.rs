@@ -3,8 +3,9 @@
 //! * [`Outbox::record`] writes an event to the event store (`messaging.events`) inside the
 //!   caller's transaction, so the event exists exactly when the change it announces does;
 //! * [`Outbox::publish`] publishes the recorded events on Redis *after* the commit (channel =
-//!   event type, and for the saga's events its shard: [`channel_of`]). An event is stored already marked published (`published_at`, the moment it
-//!   is handed to publishing), so the happy path costs no second statement; an event whose
+//!   event type, and for the saga's events its shard: [`channel_of`]). An event is stored
+//!   already marked published (`published_at`, the moment it is handed to publishing), so the
+//!   happy path costs no second statement; an event whose
 //!   publishing fails is marked unpublished again and the sweep re-publishes it, and one lost
 //!   between the commit and Redis (the component died) is published again by the sweep once
 //!   its consumers have not acknowledged it (`redeliver_after_seconds`);
