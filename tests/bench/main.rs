@@ -906,21 +906,21 @@ fn side_by_side(all: &[Figures], options: &Options) -> String {
         }
         report.push('\n');
     }
-    let rates: Vec<u32> = all
-        .iter()
-        .flat_map(|f| f.open_loop.iter().map(|p| p.rate))
-        .fold(Vec::new(), |mut seen, r| {
-            if !seen.contains(&r) {
-                seen.push(r);
-            }
-            seen
-        });
-    for rate in rates {
+    // One row per open-loop phase, in the order they ran (a rate may be given twice, e.g. to
+    // see a warm-up: `--rates 25,25,50`).
+    let phases = all.iter().map(|f| f.open_loop.len()).max().unwrap_or(0);
+    for phase in 0..phases {
+        let rate = all
+            .iter()
+            .find_map(|f| f.open_loop.get(phase))
+            .map(|p| p.rate)
+            .unwrap_or(0);
         report.push_str(&format!(
-            "| checkout saga, open loop at {rate} checkouts/s: checkout → CONFIRMED p50 / p90 / p99 (server clock) |"
+            "| checkout saga, open loop at {rate} checkouts/s (phase {}): checkout → CONFIRMED p50 / p90 / p99 (server clock) |",
+            phase + 1
         ));
         for f in all {
-            match f.open_loop.iter().find(|p| p.rate == rate) {
+            match f.open_loop.get(phase) {
                 Some(p) => report.push_str(&format!(
                     " {:.1} / {:.1} / {:.1} ms ({} of {} confirmed) |",
                     p.percentiles.0, p.percentiles.1, p.percentiles.2, p.confirmed, p.offered
