@@ -247,6 +247,51 @@ struct SagaFigures {
     clock: &'static str,
 }
 
+/// A product with stock enough for any saga bench; returns its id.
+async fn bench_product(
+    client: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    sku: &str,
+    name: &str,
+) -> String {
+    let body = json!({ "sku": sku, "name": name, "category": "bench",
+                       "price": "2.50", "currency": "USD", "initial_stock": 1_000_000 });
+    post(client, format!("{base}/api/v1/products"), Some(admin), body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Seconds from each saga's creation (at or after `since`, RFC 3339) to its CONFIRMED
+/// transition, by the server's clock.
+async fn confirmed_latencies(db: &tokio_postgres::Client, since: &str) -> Vec<f64> {
+    db.query(
+        "SELECT extract(epoch FROM l.at - s.created_at)::float8 FROM checkout.saga_log l
+           JOIN checkout.sagas s ON s.id = l.saga_id
+          WHERE l.to_status = 'CONFIRMED' AND s.created_at >= $1::text::timestamptz",
+        &[&since],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get::<_, f64>(0))
+    .collect()
+}
+
+/// p50, p90 and p99 of latencies in seconds, in ms.
+fn percentiles(mut latencies: Vec<f64>) -> (f64, f64, f64) {
+    latencies.sort_by(f64::total_cmp);
+    let at = |p: f64| {
+        latencies
+            .get(((latencies.len().max(1) - 1) as f64 * p).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+            * 1000.0
+    };
+    (at(0.5), at(0.9), at(0.99))
+}
+
 /// Checkout → CONFIRMED at a steady load: `shoppers` customers each fill a cart, check out,
 /// wait (long-polling) for the order to be confirmed, and start again. Latency is taken from the
 /// server's own clock when the database is known (the saga's creation to its CONFIRMED
@@ -261,12 +306,14 @@ async fn saga_bench(
     shoppers: usize,
 ) -> SagaFigures {
     eprintln!("==> checkout saga for {seconds}s with {shoppers} shoppers (each: cart, add, checkout, wait for CONFIRMED)");
-    let body = json!({ "sku": format!("BENCH-{run_id}-SAGA"), "name": "Saga bench", "category": "bench",
-                       "price": "2.50", "currency": "USD", "initial_stock": 1_000_000 });
-    let product = post(client, format!("{base}/api/v1/products"), Some(admin), body).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let product = bench_product(
+        client,
+        base,
+        admin,
+        &format!("BENCH-{run_id}-SAGA"),
+        "Saga bench",
+    )
+    .await;
     let tokens: Vec<String> = join_all((0..shoppers).map(|i| {
         let email = format!("saga-{run_id}-{i}@bench.test");
         async move { login(client, base, &email).await }
@@ -345,36 +392,15 @@ async fn saga_bench(
     .await;
     let elapsed = started.elapsed();
     let confirmed: usize = results.iter().map(Vec::len).sum();
-    let (mut latencies, clock) = match (&db, &started_at) {
-        (Some(db), Some(started_at)) => (
-            db.query(
-                "SELECT extract(epoch FROM l.at - s.created_at)::float8 FROM checkout.saga_log l
-                   JOIN checkout.sagas s ON s.id = l.saga_id
-                  WHERE l.to_status = 'CONFIRMED' AND s.created_at >= $1::text::timestamptz",
-                &[started_at],
-            )
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get::<_, f64>(0))
-            .collect::<Vec<f64>>(),
-            "server clock",
-        ),
+    let (latencies, clock) = match (&db, &started_at) {
+        (Some(db), Some(started_at)) => (confirmed_latencies(db, started_at).await, "server clock"),
         _ => (results.concat(), "client clock"),
-    };
-    latencies.sort_by(f64::total_cmp);
-    let at = |p: f64| {
-        latencies
-            .get(((latencies.len().max(1) - 1) as f64 * p).round() as usize)
-            .copied()
-            .unwrap_or(0.0)
-            * 1000.0
     };
     SagaFigures {
         shoppers,
         confirmed,
         per_second: confirmed as f64 / elapsed.as_secs_f64(),
-        percentiles: (at(0.5), at(0.9), at(0.99)),
+        percentiles: percentiles(latencies),
         clock,
     }
 }
@@ -403,12 +429,14 @@ async fn open_loop_saga(
 ) -> Vec<OpenLoopFigures> {
     let most = rates.iter().copied().max().unwrap_or(0) as usize * seconds as usize;
     eprintln!("==> open-loop checkout saga: {most} shoppers log in");
-    let body = json!({ "sku": format!("BENCH-{run_id}-OPEN"), "name": "Open-loop bench", "category": "bench",
-                       "price": "2.50", "currency": "USD", "initial_stock": 1_000_000 });
-    let product = post(client, format!("{base}/api/v1/products"), Some(admin), body).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let product = bench_product(
+        client,
+        base,
+        admin,
+        &format!("BENCH-{run_id}-OPEN"),
+        "Open-loop bench",
+    )
+    .await;
     let mut tokens = Vec::with_capacity(most);
     for chunk in (0..most).collect::<Vec<_>>().chunks(32) {
         tokens.extend(
@@ -482,35 +510,18 @@ async fn open_loop_saga(
         let accepted = sent.iter().filter(|ok| **ok).count();
         // Wait for the sagas to end (at most 60 s), then read their timings.
         let deadline = Instant::now() + Duration::from_secs(60);
-        let latencies: Vec<f64> = loop {
-            let rows = db
-                .query(
-                    "SELECT extract(epoch FROM l.at - s.created_at)::float8 FROM checkout.saga_log l
-                       JOIN checkout.sagas s ON s.id = l.saga_id
-                      WHERE l.to_status = 'CONFIRMED' AND s.created_at >= $1::text::timestamptz",
-                    &[&started_at],
-                )
-                .await
-                .unwrap();
-            if rows.len() >= accepted || Instant::now() > deadline {
-                break rows.iter().map(|r| r.get::<_, f64>(0)).collect();
+        let latencies = loop {
+            let latencies = confirmed_latencies(&db, &started_at).await;
+            if latencies.len() >= accepted || Instant::now() > deadline {
+                break latencies;
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
-        };
-        let mut latencies = latencies;
-        latencies.sort_by(f64::total_cmp);
-        let at = |p: f64| {
-            latencies
-                .get(((latencies.len().max(1) - 1) as f64 * p).round() as usize)
-                .copied()
-                .unwrap_or(0.0)
-                * 1000.0
         };
         phases.push(OpenLoopFigures {
             rate,
             offered,
             confirmed: latencies.len(),
-            percentiles: (at(0.5), at(0.9), at(0.99)),
+            percentiles: percentiles(latencies),
         });
     }
     phases
