@@ -99,11 +99,37 @@ pub async fn serve(request: IncomingRequest, endpoints: &[Endpoint<'_>]) -> Resp
         Ok(request) => request,
         Err(error) => return error.into_error_reply().into_response(),
     };
-    if let Some(error) = nul_in_input(&request) {
-        return error.into_error_reply().into_response();
+    dispatch(request, &endpoint.handler)
+        .unwrap_or_else(ApiError::into_error_reply)
+        .into_response()
+}
+
+/// Runs an endpoint's use case for a request made inside a component — the GraphQL gateway's
+/// resolvers — under the same rules as [`serve`]: the request carries what Spin would pass
+/// (route parameters as `spin-path-match-<name>` headers, the caller's `Authorization`), NUL is
+/// refused, and a mutation runs under its `Idempotency-Key`. An error may come back as `Err` or,
+/// when the idempotency rules stored it, as a [`Reply`] with a 4xx status.
+pub fn call(
+    request: Request,
+    handler: impl Fn(&Ctx) -> Result<Reply, ApiError>,
+) -> Result<Reply, ApiError> {
+    if request.body().len() > MAX_BODY_BYTES {
+        return Err(payload_too_large(MAX_BODY_BYTES));
     }
+    dispatch(request, &handler)
+}
+
+/// The shared part of [`serve`] and [`call`]: a request whose body has been read, to its reply.
+fn dispatch(
+    request: Request,
+    handler: &dyn Fn(&Ctx) -> Result<Reply, ApiError>,
+) -> Result<Reply, ApiError> {
+    if let Some(error) = nul_in_input(&request) {
+        return Err(error);
+    }
+    let method = request.method().clone();
     let ctx = Ctx::new(request);
-    let reply = if matches!(
+    if matches!(
         method,
         Method::Post | Method::Put | Method::Patch | Method::Delete
     ) {
@@ -117,13 +143,10 @@ pub async fn serve(request: IncomingRequest, endpoints: &[Endpoint<'_>]) -> Resp
             query: ctx.request().query(),
             body: ctx.request().body(),
         };
-        crate::idempotency::run(mutation, || (endpoint.handler)(&ctx))
+        crate::idempotency::run(mutation, || handler(&ctx))
     } else {
-        (endpoint.handler)(&ctx)
-    };
-    reply
-        .unwrap_or_else(ApiError::into_error_reply)
-        .into_response()
+        handler(&ctx)
+    }
 }
 
 /// 413 `payload_too_large`, naming the limit.
@@ -134,6 +157,12 @@ fn payload_too_large(limit: usize) -> ApiError {
         format!("The request body is larger than {limit} bytes."),
     )
     .with("limit_bytes", limit)
+}
+
+/// The request with its body read, refused with 413 `payload_too_large` past
+/// [`MAX_BODY_BYTES`] (for a component that answers without [`serve`]).
+pub async fn read_request(request: IncomingRequest) -> Result<Request, ApiError> {
+    read_within_limit(request, MAX_BODY_BYTES).await
 }
 
 /// How much of an oversized body is read and thrown away before the 413 is sent, so that the

@@ -1,0 +1,117 @@
+//! `/graphql` — the GraphQL gateway, see [`spincart_graphql`]:
+//!
+//! * `POST` with a JSON body: a query or mutation, answered as JSON;
+//! * `POST` with `Accept: text/event-stream`: a subscription (`orderStatus`), streamed as
+//!   Server-Sent Events;
+//! * `GET` with `?query=`: a query (never a mutation); `GET` from a browser: the explorer.
+
+use futures::{SinkExt, StreamExt};
+use spin_sdk::http::{Fields, IncomingRequest, Method, OutgoingResponse, ResponseOutparam};
+use spincart_graphql::{parse_request, BadRequest, Caller, FORWARDED_HEADERS};
+use spincart_platform::http::read_request;
+
+#[spin_sdk::http_component]
+async fn handle(request: IncomingRequest, out: ResponseOutparam) {
+    let method = request.method();
+    let accept = header(&request, "accept").unwrap_or_default();
+    let caller = Caller {
+        headers: FORWARDED_HEADERS
+            .iter()
+            .filter_map(|name| header(&request, name).map(|v| (name.to_string(), v)))
+            .collect(),
+    };
+    let request = match method {
+        Method::Get | Method::Post => match read_request(request).await {
+            Ok(request) => request,
+            Err(error) => {
+                return respond(
+                    out,
+                    error.status,
+                    "application/json",
+                    error_body(&error.message),
+                )
+                .await
+            }
+        },
+        _ => {
+            let response = response(405, "application/json");
+            response
+                .headers()
+                .set("allow", &[b"GET, POST".to_vec()])
+                .ok();
+            return send(out, response, error_body("Use GET or POST.")).await;
+        }
+    };
+    if method == Method::Get && request.query().is_empty() && accept.contains("text/html") {
+        return respond(
+            out,
+            200,
+            "text/html; charset=utf-8",
+            spincart_graphql::EXPLORER_HTML.into(),
+        )
+        .await;
+    }
+    let parsed = if method == Method::Get {
+        parse_request(None, Some(request.query()))
+    } else {
+        parse_request(Some(request.body()), None)
+    };
+    let graphql = match parsed {
+        Ok(graphql) => graphql,
+        Err(BadRequest { status, message }) => {
+            return respond(out, status, "application/json", error_body(&message)).await
+        }
+    };
+    if method == Method::Post && accept.contains("text/event-stream") {
+        let response = response(200, "text/event-stream");
+        response
+            .headers()
+            .set("cache-control", &[b"no-cache".to_vec()])
+            .ok();
+        let mut body = response.take_body();
+        out.set(response);
+        let mut events = std::pin::pin!(spincart_graphql::subscribe(graphql, caller));
+        while let Some(event) = events.next().await {
+            if body.send(event).await.is_err() {
+                break; // the client went away
+            }
+        }
+        return;
+    }
+    let json = spincart_graphql::execute(graphql, caller, method == Method::Get);
+    respond(out, 200, "application/json", json).await
+}
+
+fn header(request: &IncomingRequest, name: &str) -> Option<String> {
+    request
+        .headers()
+        .get(name)
+        .first()
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+}
+
+fn error_body(message: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": "bad_request" } }]
+    }))
+    .unwrap_or_default()
+}
+
+fn response(status: u16, content_type: &str) -> OutgoingResponse {
+    let headers =
+        Fields::from_list(&[("content-type".to_owned(), content_type.as_bytes().to_vec())])
+            .expect("valid header");
+    let response = OutgoingResponse::new(headers);
+    response.set_status_code(status).ok();
+    response
+}
+
+async fn respond(out: ResponseOutparam, status: u16, content_type: &str, body: Vec<u8>) {
+    send(out, response(status, content_type), body).await
+}
+
+async fn send(out: ResponseOutparam, response: OutgoingResponse, body: Vec<u8>) {
+    if let Err(e) = out.set_with_body(response, body).await {
+        eprintln!("graphql: the response could not be sent: {e:?}");
+    }
+}
