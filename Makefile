@@ -2,16 +2,19 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help build wasm host up test bench services stop clean
+.PHONY: help build wasm host storefront up test bench services stop clean
 
 help:
 	@echo "make up     build everything, start PostgreSQL + Redis, migrate, serve on 127.0.0.1:3000"
 	@echo "make test   fmt, clippy, unit, host, component and end-to-end tests"
-	@echo "make build  compile the wasm components and the local host"
+	@echo "make build  compile the wasm components, the local host and the storefront"
 	@echo "make bench  load-test the running-app figures (requests/s, p50/p99)"
 	@echo "make stop   stop the embedded PostgreSQL and Redis"
 
-build: wasm host
+build: wasm host storefront
+
+storefront:
+	@scripts/storefront.sh build
 
 wasm:
 	@scripts/build-wasm.sh

@@ -18,6 +18,10 @@ cargo fmt --all --check
 step "wasm components (scripts/build-wasm.sh)"
 scripts/build-wasm.sh
 
+step "storefront (scripts/storefront.sh build: npm ci from the lockfile, vue-tsc, vite)"
+# spin.toml mounts storefront/dist into the storefront component: every app start needs it.
+scripts/storefront.sh build
+
 step "lints (cargo clippy -D warnings; first run compiles wasmtime's metadata: ~3 min)"
 cargo clippy --release --workspace --all-targets -- -D warnings
 

@@ -4,15 +4,18 @@
 //! `SPINCART_BASE_URL` to run the same tests against an app that is already running (for
 //! example a real `spin up`).
 
+mod browser;
 mod carts;
 mod catalog;
 mod checkout;
 mod concurrency;
 mod contract;
 mod faults;
+mod graphql;
 mod health;
 mod helpers;
 mod identity;
 mod inventory;
 mod limits;
 mod statements;
+mod storefront_files;

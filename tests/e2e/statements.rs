@@ -42,28 +42,7 @@ async fn a_checkout_stays_within_its_statement_budget_from_request_to_every_foll
     let app = TestApp::talking_to(&running);
     let (user, cart, _) = app.shopper("5.00", 10, 1).await;
 
-    let server = spincart_tests::connect(&spincart_tests::pg_url()).await;
-    server
-        .batch_execute(
-            "DO $$ BEGIN
-                 IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'spincart_observer') THEN
-                     CREATE ROLE spincart_observer LOGIN SUPERUSER;
-                 END IF;
-             END $$",
-        )
-        .await
-        .unwrap();
-    let observer_url = running
-        .db_url
-        .replacen("://spincart@", "://spincart_observer@", 1);
-    let observer = spincart_tests::connect(&observer_url).await;
-    observer
-        .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        .await
-        .expect(
-            "pg_stat_statements is loaded (scripts/services.sh starts PostgreSQL with it; \
-             `make stop` and start again if yours predates that)",
-        );
+    let observer = observer(&running).await;
     // The product's catalog event is projected before counting starts, not during.
     spincart_tests::eventually(
         Duration::from_secs(30),
@@ -152,4 +131,69 @@ async fn a_checkout_stays_within_its_statement_budget_from_request_to_every_foll
         "one checkout took {total} statements (budget {BUDGET}):\n{}",
         breakdown.join("\n")
     );
+}
+
+/// A connection to the app's database as a role of its own (so that what it sends is not
+/// counted), with pg_stat_statements ready.
+pub async fn observer(running: &RunningApp) -> tokio_postgres::Client {
+    let server = spincart_tests::connect(&spincart_tests::pg_url()).await;
+    server
+        .batch_execute(
+            "DO $$ BEGIN
+                 IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'spincart_observer') THEN
+                     CREATE ROLE spincart_observer LOGIN SUPERUSER;
+                 END IF;
+             END $$",
+        )
+        .await
+        .unwrap();
+    let observer_url = running
+        .db_url
+        .replacen("://spincart@", "://spincart_observer@", 1);
+    let observer = spincart_tests::connect(&observer_url).await;
+    observer
+        .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .await
+        .expect(
+            "pg_stat_statements is loaded (scripts/services.sh starts PostgreSQL with it; \
+             `make stop` and start again if yours predates that)",
+        );
+    observer
+}
+
+/// The statements the app (role `spincart`) sent to its database while `work` ran, without
+/// the runtime pool's recycling statements.
+pub async fn count<F, Fut>(observer: &tokio_postgres::Client, work: F) -> i64
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    observer
+        .batch_execute(
+            "SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)",
+        )
+        .await
+        .unwrap();
+    let dealloc = "SELECT dealloc FROM pg_stat_statements_info";
+    let evicted_before: i64 = observer.query_one(dealloc, &[]).await.unwrap().get(0);
+    work().await;
+    let rows = observer
+        .query(
+            "SELECT s.calls, regexp_replace(s.query, '\\s+', ' ', 'g')
+               FROM pg_stat_statements s
+              WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND s.userid = (SELECT oid FROM pg_roles WHERE rolname = 'spincart')",
+            &[],
+        )
+        .await
+        .unwrap();
+    let evicted_after: i64 = observer.query_one(dealloc, &[]).await.unwrap().get(0);
+    assert_eq!(
+        evicted_after, evicted_before,
+        "pg_stat_statements evicted entries while counting"
+    );
+    rows.iter()
+        .filter(|r| !POOL_RECYCLING.contains(&r.get::<_, String>(1).trim()))
+        .map(|r| r.get::<_, i64>(0))
+        .sum()
 }

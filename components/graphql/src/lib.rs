@@ -7,8 +7,8 @@
 
 use futures::{SinkExt, StreamExt};
 use spin_sdk::http::{Fields, IncomingRequest, Method, OutgoingResponse, ResponseOutparam};
+use spincart_graphql::platform::http::read_request;
 use spincart_graphql::{parse_request, BadRequest, Caller, FORWARDED_HEADERS};
-use spincart_platform::http::read_request;
 
 #[spin_sdk::http_component]
 async fn handle(request: IncomingRequest, out: ResponseOutparam) {
@@ -34,11 +34,7 @@ async fn handle(request: IncomingRequest, out: ResponseOutparam) {
             }
         },
         _ => {
-            let response = response(405, "application/json");
-            response
-                .headers()
-                .set("allow", &[b"GET, POST".to_vec()])
-                .ok();
+            let response = response(405, "application/json", &[("allow", "GET, POST")]);
             return send(out, response, error_body("Use GET or POST.")).await;
         }
     };
@@ -63,11 +59,7 @@ async fn handle(request: IncomingRequest, out: ResponseOutparam) {
         }
     };
     if method == Method::Post && accept.contains("text/event-stream") {
-        let response = response(200, "text/event-stream");
-        response
-            .headers()
-            .set("cache-control", &[b"no-cache".to_vec()])
-            .ok();
+        let response = response(200, "text/event-stream", &[("cache-control", "no-cache")]);
         let mut body = response.take_body();
         out.set(response);
         let mut events = std::pin::pin!(spincart_graphql::subscribe(graphql, caller));
@@ -97,17 +89,21 @@ fn error_body(message: &str) -> Vec<u8> {
     .unwrap_or_default()
 }
 
-fn response(status: u16, content_type: &str) -> OutgoingResponse {
-    let headers =
-        Fields::from_list(&[("content-type".to_owned(), content_type.as_bytes().to_vec())])
-            .expect("valid header");
-    let response = OutgoingResponse::new(headers);
+/// A response's head; its headers are fixed once it exists (WASI HTTP), so all go in here.
+fn response(status: u16, content_type: &str, extra: &[(&str, &str)]) -> OutgoingResponse {
+    let mut headers = vec![("content-type".to_owned(), content_type.as_bytes().to_vec())];
+    headers.extend(
+        extra
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec())),
+    );
+    let response = OutgoingResponse::new(Fields::from_list(&headers).expect("valid headers"));
     response.set_status_code(status).ok();
     response
 }
 
 async fn respond(out: ResponseOutparam, status: u16, content_type: &str, body: Vec<u8>) {
-    send(out, response(status, content_type), body).await
+    send(out, response(status, content_type, &[]), body).await
 }
 
 async fn send(out: ResponseOutparam, response: OutgoingResponse, body: Vec<u8>) {

@@ -21,6 +21,8 @@ use async_graphql::Schema;
 use futures::{Stream, StreamExt};
 
 pub use call::{Caller, FORWARDED_HEADERS};
+/// The platform, for the component (which depends on this crate only).
+pub use spincart_platform as platform;
 
 /// The deepest a query may nest (the introspection query GraphiQL sends fits).
 pub const MAX_DEPTH: usize = 15;
@@ -78,14 +80,18 @@ pub fn parse_request(
             _ => {}
         }
     }
-    let query = query.ok_or_else(|| bad("A `query` parameter is required.".into()))?;
+    let query = query
+        .filter(|q| !q.trim().is_empty())
+        .ok_or_else(|| bad("A `query` parameter is required.".into()))?;
     let mut request = async_graphql::Request::new(query);
     if let Some(operation) = operation {
         request = request.operation_name(operation);
     }
-    if let Some(variables) = variables {
+    if let Some(variables) = variables.filter(|v| !v.trim().is_empty()) {
         let value: serde_json::Value = serde_json::from_str(&variables)
-            .map_err(|e| bad(format!("`variables` is not JSON: {e}.")))?;
+            .ok()
+            .filter(serde_json::Value::is_object)
+            .ok_or_else(|| bad("`variables` is not a JSON object.".into()))?;
         request = request.variables(async_graphql::Variables::from_json(value));
     }
     Ok(request)

@@ -1,9 +1,10 @@
 //! Batched loading: the products named by every cart or order line of one query are read in
 //! one statement, however many lines and orders the query walks (no N+1).
 //!
-//! Each line's `product` resolver registers its id and yields once; async-graphql polls every
-//! sibling resolver (across nested lists too) before any is polled again, so by the time the
-//! first one resumes, all ids of that level are registered, and it loads them all.
+//! A resolver that returns lines of several parents (`orders`) announces their product ids
+//! up front ([`ProductLoader::expect`]). Each line's `product` resolver also registers its id
+//! and yields once, so that its siblings in the same list register theirs; the first one to
+//! resume loads every id registered so far in one statement.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -26,8 +27,6 @@ pub struct ProductLoader {
 struct State {
     pending: HashSet<String>,
     loaded: HashMap<String, Option<Product>>,
-    /// How many statements this request spent on products (for the tests).
-    batches: usize,
 }
 
 impl ProductLoader {
@@ -47,7 +46,6 @@ impl ProductLoader {
             let parsed: Vec<ProductId> = ids.iter().filter_map(|i| i.parse().ok()).collect();
             let found =
                 spincart_catalog::products_by_ids(&parsed).map_err(crate::call::api_error)?;
-            state.batches += 1;
             for id in ids {
                 state.loaded.insert(id, None);
             }
@@ -61,9 +59,15 @@ impl ProductLoader {
         Ok(state.loaded.get(id.as_str()).cloned().flatten())
     }
 
-    /// Statements spent on products so far.
-    pub fn batches(&self) -> usize {
-        self.lock().batches
+    /// Announces the products a resolver's result will ask for, so that they are loaded with
+    /// the first one.
+    pub fn expect<'i>(&self, ids: impl IntoIterator<Item = &'i ID>) {
+        let mut state = self.lock();
+        for id in ids {
+            if !state.loaded.contains_key(id.as_str()) {
+                state.pending.insert(id.to_string());
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {

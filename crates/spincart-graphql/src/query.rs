@@ -3,6 +3,7 @@
 use async_graphql::{Context, Object, ID};
 
 use crate::call::{Call, Caller};
+use crate::loader::ProductLoader;
 use crate::types::*;
 
 pub struct Query;
@@ -85,10 +86,16 @@ impl Query {
         #[graphql(default = 1)] page: i32,
         #[graphql(default = 20)] limit: i32,
     ) -> async_graphql::Result<OrderPage> {
-        Call::get("/api/v1/orders")
+        let page: OrderPage = Call::get("/api/v1/orders")
             .query("page", Some(page))
             .query("limit", Some(limit))
-            .run(caller(ctx), spincart_orders::list)
+            .run(caller(ctx), spincart_orders::list)?;
+        ctx.data_unchecked::<ProductLoader>().expect(
+            page.items
+                .iter()
+                .flat_map(|order| order.items.iter().map(|line| &line.product_id)),
+        );
+        Ok(page)
     }
 
     /// An order (its owner or an admin). With `waitSeconds` (0–30) the answer comes as soon as

@@ -13,7 +13,9 @@
 //!   HTTP — bound from the WIT files inside the spin-sdk crate;
 //! * key-value stores as `spin up` has them: the `"default"` store in SQLite in the app's state
 //!   directory (`.spin/` next to `spin.toml`, or `--state-dir`), see [`key_value`];
-//! * `allowed_outbound_hosts`, variables and their templates, as Spin enforces and resolves them.
+//! * `allowed_outbound_hosts`, variables and their templates, as Spin enforces and resolves them;
+//! * a component's `files` (and `exclude_files`), copied at start-up and mounted read-only at
+//!   `/`, as `spin up` does, see [`files`].
 //!
 //! ```text
 //! spincart-host up --manifest spin.toml --listen 127.0.0.1:3000
@@ -26,6 +28,7 @@
 
 pub mod allowed_hosts;
 pub mod componentize;
+pub mod files;
 pub mod harness;
 pub mod host;
 pub mod key_value;

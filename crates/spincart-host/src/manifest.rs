@@ -96,8 +96,10 @@ pub struct Component {
     pub variables: BTreeMap<String, String>,
     #[serde(default)]
     pub environment: BTreeMap<String, String>,
+    /// Files to mount read-only in the guest (see [`crate::files`]).
     #[serde(default)]
-    pub files: Vec<toml::Value>,
+    pub files: Vec<FilesMount>,
+    /// Globs (relative to the manifest's directory) of files that `files` must leave out.
     #[serde(default)]
     pub exclude_files: Vec<String>,
     #[serde(default)]
@@ -136,6 +138,18 @@ pub enum ComponentSource {
         package: String,
         version: String,
     },
+}
+
+/// One entry of a component's `files`, as Spin's `WasiFilesMount`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum FilesMount {
+    /// `"images/*.png"`, `"static/index.html"`: a glob or a path relative to the manifest's
+    /// directory; matched files appear at the same relative path under `/`.
+    Pattern(String),
+    /// `{ source = "assets", destination = "/" }`: a directory (or a file) placed at
+    /// `destination` in the guest.
+    Placement { source: String, destination: String },
 }
 
 /// `[component.<id>.build]`.
@@ -383,7 +397,6 @@ impl AppManifest {
 /// start-up with a clear message instead of at its first request.
 fn check_component(id: &str, component: &Component) -> anyhow::Result<()> {
     let unsupported = [
-        ("files", !component.files.is_empty()),
         ("sqlite_databases", !component.sqlite_databases.is_empty()),
         ("ai_models", !component.ai_models.is_empty()),
         ("dependencies", !component.dependencies.is_empty()),
@@ -644,6 +657,47 @@ source = "listener.wasm"
             .unwrap_err()
         );
         assert!(err.contains("unknown field `key-value-stores`"), "{err}");
+    }
+
+    #[test]
+    fn files_are_patterns_or_source_destination_placements() {
+        let text = MINIMAL.replace(
+            "source = \"listener.wasm\"",
+            "source = \"listener.wasm\"\nfiles = [\"static/*.css\", { source = \"dist\", destination = \"/\" }]\nexclude_files = [\"dist/*.map\"]",
+        );
+        let listener = &parse(&text).unwrap().components["listener"];
+        assert_eq!(
+            listener.files,
+            [
+                FilesMount::Pattern("static/*.css".into()),
+                FilesMount::Placement {
+                    source: "dist".into(),
+                    destination: "/".into()
+                }
+            ]
+        );
+        assert_eq!(listener.exclude_files, ["dist/*.map"]);
+        let misspelt = MINIMAL.replace(
+            "source = \"listener.wasm\"",
+            "source = \"listener.wasm\"\nfiles = [{ source = \"dist\", destinaton = \"/\" }]",
+        );
+        assert!(parse(&misspelt).is_err());
+    }
+
+    #[test]
+    fn errors_on_the_features_this_host_does_not_implement() {
+        for (field, value) in [
+            ("sqlite_databases", "[\"default\"]"),
+            ("ai_models", "[\"llama2-chat\"]"),
+            ("allowed_http_hosts", "[\"example.com\"]"),
+        ] {
+            let text = MINIMAL.replace(
+                "source = \"listener.wasm\"",
+                &format!("source = \"listener.wasm\"\n{field} = {value}"),
+            );
+            let err = format!("{:#}", parse(&text).unwrap_err());
+            assert!(err.contains(&format!("uses `{field}`")), "{err}");
+        }
     }
 
     #[test]

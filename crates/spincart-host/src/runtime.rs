@@ -13,12 +13,13 @@ use anyhow::{bail, Context};
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::allowed_hosts::AllowedHosts;
 use crate::bindings::{imports, redis_handler::RedisHandlerPre};
+use crate::files::MountedFiles;
 use crate::host::{http_outbound::OutboundHttp, key_value, postgres, redis};
 use crate::key_value::{KeyValueStores, StateDir};
 use crate::manifest::AppManifest;
@@ -72,6 +73,8 @@ pub struct ComponentConfig {
     pub allowed_hosts: Result<AllowedHosts, String>,
     /// The key-value store labels the component may open (`key_value_stores`).
     pub key_value_stores: HashSet<String>,
+    /// The copy of the component's `files`, mounted read-only at `/` in every instance.
+    pub files: Option<PathBuf>,
 }
 
 /// What a loaded component can be triggered by.
@@ -92,6 +95,8 @@ pub struct App {
     pub engine: Engine,
     pub services: Arc<Services>,
     pub components: HashMap<String, Arc<LoadedComponent>>,
+    /// The components' `files`, copied at load; removed when the app is dropped.
+    _files: Option<MountedFiles>,
 }
 
 impl App {
@@ -129,6 +134,7 @@ impl App {
             profile: options.profile,
         });
         let linker = new_linker(&engine)?;
+        let files = MountedFiles::prepare(&manifest, ids)?;
 
         let mut components = HashMap::new();
         // Components with the same source (a saga consumer's shards) share one compilation;
@@ -157,7 +163,11 @@ impl App {
                     format!("component {id:?} imports something this host does not provide")
                 })?;
             let handler = handler_for(id, pre)?;
-            let config = component_config(&manifest, &services.resolver, id)?;
+            let mut config = component_config(&manifest, &services.resolver, id)?;
+            config.files = files
+                .as_ref()
+                .and_then(|f| f.dir(id))
+                .map(Path::to_path_buf);
             tracing::debug!(component = %id, elapsed = ?started.elapsed(), "component ready");
             components.insert(
                 id.clone(),
@@ -172,6 +182,7 @@ impl App {
             engine,
             services,
             components,
+            _files: files,
         })
     }
 
@@ -291,6 +302,7 @@ fn component_config(
             .collect(),
         allowed_hosts,
         key_value_stores: component.key_value_stores.iter().cloned().collect(),
+        files: None,
     })
 }
 
@@ -303,6 +315,13 @@ fn new_store(
     wasi.envs(&config.environment)
         .stdout(ComponentOutput::stdout(&config.id))
         .stderr(ComponentOutput::stderr(&config.id));
+    if let Some(files) = &config.files {
+        // Read-only, as Spin without `--allow-transient-write`. The directory was made at load
+        // and lives as long as the app, so opening it cannot fail short of outside interference.
+        if let Err(e) = wasi.preopened_dir(files, "/", FsPerms::ReadOnly) {
+            tracing::error!(component = %config.id, "cannot mount the component's files: {e:#}");
+        }
+    }
     Store::new(
         engine,
         HostState {

@@ -164,23 +164,39 @@ fn order_view(row: Row<'_>, items: Vec<OrderItemView>) -> Result<OrderView, DbEr
 }
 
 fn items(db: &Db, order: OrderId) -> Result<Vec<OrderItemView>, DbError> {
-    db.query(
-        "SELECT product_id, sku, name, unit_price_minor, quantity
-           FROM orders.order_items WHERE order_id = $1 ORDER BY position",
-        &[db::uuid(order)],
-    )?
-    .map(|r| {
-        let unit: i64 = r.get(3)?;
-        let quantity: i32 = r.get(4)?;
-        Ok(OrderItemView {
-            product_id: r.get(0)?,
-            sku: r.get(1)?,
-            name: r.get(2)?,
+    Ok(items_of(db, &[order])?.remove(&order).unwrap_or_default())
+}
+
+/// The items of several orders, in one statement (a page of orders has no N+1).
+fn items_of(
+    db: &Db,
+    orders: &[OrderId],
+) -> Result<std::collections::HashMap<OrderId, Vec<OrderItemView>>, DbError> {
+    let mut by_order = std::collections::HashMap::<OrderId, Vec<OrderItemView>>::new();
+    if orders.is_empty() {
+        return Ok(by_order);
+    }
+    let ids: Vec<Option<String>> = orders.iter().map(|id| Some(id.to_string())).collect();
+    let rows = db.query(
+        "SELECT order_id, product_id, sku, name, unit_price_minor, quantity
+           FROM orders.order_items WHERE order_id = ANY($1::text[]::uuid[])
+          ORDER BY order_id, position",
+        &[ids.into()],
+    )?;
+    for r in rows.iter() {
+        let order: OrderId = db::id(r, 0)?;
+        let unit: i64 = r.get(4)?;
+        let quantity: i32 = r.get(5)?;
+        by_order.entry(order).or_default().push(OrderItemView {
+            product_id: r.get(1)?,
+            sku: r.get(2)?,
+            name: r.get(3)?,
             unit_price: format_minor(unit),
             quantity,
             line_total: format_minor(unit * i64::from(quantity)),
-        })
-    })
+        });
+    }
+    Ok(by_order)
 }
 
 pub fn view(db: &Db, order: OrderId) -> Result<Option<OrderView>, DbError> {
@@ -217,10 +233,11 @@ pub fn list(
         ),
         &[owner, limit.into(), offset.into()],
     )?;
+    let ids = rows.map(|row| db::id::<OrderId>(row, 0))?;
+    let mut items = items_of(db, &ids)?;
     let mut views = Vec::new();
-    for row in rows.iter() {
-        let id: OrderId = db::id(row, 0)?;
-        views.push(order_view(row, items(db, id)?)?);
+    for (row, id) in rows.iter().zip(&ids) {
+        views.push(order_view(row, items.remove(id).unwrap_or_default())?);
     }
     Ok((views, total))
 }

@@ -70,6 +70,18 @@ impl TestHost {
         Self::launch(manifest, &[], Profile::Strict, state_dir).await
     }
 
+    /// [`TestHost::start`] with `files` (relative path, content) written next to the manifest
+    /// first, for components' `files` mounts.
+    pub async fn start_with_files(manifest: &str, files: &[(&str, &str)]) -> TestHost {
+        let dir = write_manifest(manifest);
+        for (path, content) in files {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, content).unwrap();
+        }
+        Self::serve(dir, options(&[], Profile::Strict)).await
+    }
+
     /// Loads `manifest` as [`TestHost::start`] would, without serving it: the load error, if any.
     pub async fn load_error(manifest: &str) -> Option<anyhow::Error> {
         let dir = write_manifest(manifest);
@@ -89,6 +101,11 @@ impl TestHost {
             state_dir,
             ..options(variables, profile)
         };
+        Self::serve(dir, options).await
+    }
+
+    /// Loads and serves the `spin.toml` in `dir`.
+    async fn serve(dir: PathBuf, options: HostOptions) -> TestHost {
         let app = Arc::new(
             App::load(&dir.join("spin.toml"), &[], options)
                 .await

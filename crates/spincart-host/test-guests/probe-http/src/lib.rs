@@ -1,6 +1,6 @@
 //! An HTTP guest that reports what the host gives it: request details, variables, environment,
 //! Postgres results and errors, Redis results and errors, key-value results and errors,
-//! outbound HTTP outcomes, traps.
+//! outbound HTTP outcomes, mounted files, traps.
 //! Used only by spincart-host's tests.
 
 use serde_json::{json, Value};
@@ -42,6 +42,7 @@ async fn handle(request: Request) -> Response {
         "redis" => redis_probe(&param("address"), &param("channel")),
         "kv" => key_value_probe(&request),
         "http" => outbound_http(&param("url")).await,
+        "fs" => fs_probe(&param("op"), &param("path")),
         _ => echo(&request),
     };
     Response::builder()
@@ -49,6 +50,28 @@ async fn handle(request: Request) -> Response {
         .header("content-type", "application/json")
         .body(body.to_string())
         .build()
+}
+
+/// `/fs?op=read|list|write|delete&path=/x`: what the guest can do with its mounted files.
+fn fs_probe(op: &str, path: &str) -> Value {
+    let outcome = match op {
+        "read" => std::fs::read_to_string(path).map(Value::from),
+        "list" => std::fs::read_dir(path).map(|entries| {
+            let mut names: Vec<String> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            json!(names)
+        }),
+        "write" => std::fs::write(path, "written by the probe").map(|()| Value::Null),
+        "delete" => std::fs::remove_file(path).map(|()| Value::Null),
+        other => return json!({ "err": format!("unknown op {other:?}") }),
+    };
+    match outcome {
+        Ok(value) => json!({ "ok": value }),
+        Err(e) => json!({ "err": e.to_string() }),
+    }
 }
 
 fn decode(v: &str) -> String {

@@ -1,0 +1,49 @@
+//! The storefront in a real browser: the Playwright tests of `storefront/tests` (the shopper's
+//! journey, a declined card, the admin console, a customer kept out of it) in Debian's
+//! Chromium, against an app of their own on the runtime under test. Screenshots of a failure go
+//! to `target/playwright/`, the deliberate ones (catalog, cart, live order, saga monitor) to
+//! `target/screenshots/`.
+
+use spincart_tests::running_app::RunningApp;
+
+use crate::helpers::app;
+
+#[tokio::test]
+async fn the_storefront_passes_its_browser_tests_in_chromium() {
+    if !app().await.owns_app() {
+        return;
+    }
+    // The saga's own step deadline (30 s): the admin test re-drives a saga while it waits.
+    let running = RunningApp::start(
+        "browser",
+        &[("SPIN_VARIABLE_LOGIN_FAILURES_PER_ADDRESS", "100000")],
+    )
+    .await;
+    let root = spincart_tests::repo_root();
+    let output = tokio::process::Command::new(root.join("scripts/storefront.sh"))
+        .arg("test")
+        .arg(&running.base_url)
+        .env("SPINCART_ADMIN_EMAIL", &running.admin_email)
+        .env("SPINCART_ADMIN_PASSWORD", "e2e-admin-password")
+        .current_dir(&root)
+        .output()
+        .await
+        .expect("scripts/storefront.sh runs");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    eprintln!("{printed}");
+    assert!(
+        output.status.success(),
+        "the browser tests failed on {} (screenshots and traces in target/playwright/; the \
+         app's log: {}):\n{printed}",
+        running.runtime.label(),
+        running.log_path.display()
+    );
+    assert!(
+        printed.contains("4 passed"),
+        "all four browser tests ran:\n{printed}"
+    );
+}
