@@ -365,7 +365,7 @@ async fn saga_bench(
                     &client,
                     format!("{base}/api/v1/carts/{cart}/checkout"),
                     Some(token),
-                    json!({ "payment_token": "tok_visa" }),
+                    json!({ "payment_token": "tok_visa", "shipping_address": { "name": "Bench Shopper", "line1": "1 Book Street", "city": "London", "postal_code": "N1 9GU", "country": "GB" } }),
                 )
                 .await;
                 let order = placed["order_id"].as_str().unwrap().to_owned();
@@ -500,7 +500,7 @@ async fn open_loop_saga(
                 let response = client
                     .post(format!("{base}/api/v1/carts/{cart}/checkout"))
                     .bearer_auth(&token)
-                    .json(&json!({ "payment_token": "tok_visa" }))
+                    .json(&json!({ "payment_token": "tok_visa", "shipping_address": { "name": "Bench Shopper", "line1": "1 Book Street", "city": "London", "postal_code": "N1 9GU", "country": "GB" } }))
                     .send()
                     .await;
                 response.is_ok_and(|r| r.status().is_success())

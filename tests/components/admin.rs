@@ -30,7 +30,7 @@ async fn seeded() -> (String, String) {
             "POST",
             &format!("/api/v1/carts/{cart}/checkout"),
             Some(&user),
-            &json!({ "payment_token": "tok_visa" }),
+            &json!({ "payment_token": "tok_visa", "shipping_address": { "name": "Ada Lovelace", "line1": "1 Book Street", "city": "London", "postal_code": "N1 9GU", "country": "GB" } }),
         ))
         .await
         .unwrap();

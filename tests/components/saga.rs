@@ -42,7 +42,7 @@ async fn checkout(payment_token: &str) -> Checkout {
             "POST",
             &format!("/api/v1/carts/{cart}/checkout"),
             Some(&user),
-            &json!({ "payment_token": payment_token }),
+            &json!({ "payment_token": payment_token, "shipping_address": { "name": "Ada Lovelace", "line1": "1 Book Street", "city": "London", "postal_code": "N1 9GU", "country": "GB" } }),
         ))
         .await
         .unwrap();
@@ -171,6 +171,14 @@ async fn the_happy_path_one_handler_at_a_time() {
     );
     c.deliver("on-payment-authorized-s0", "payment.authorized")
         .await;
+    assert_eq!(c.saga_row().await.0, "SHIPMENT_CREATED");
+    assert_eq!(
+        c.scalar("SELECT status FROM shipping.shipments WHERE order_id = $1")
+            .await,
+        "booked"
+    );
+    c.deliver("on-shipment-created-s0", "shipment.created")
+        .await;
     assert_eq!(c.saga_row().await.0, "CONFIRMED");
     assert_eq!(
         c.scalar("SELECT status FROM orders.orders WHERE id = $1")
@@ -220,6 +228,12 @@ async fn a_cancel_runs_each_compensation_handler_in_turn() {
         .unwrap();
     assert_eq!(cancelled.status(), 202);
     assert_eq!(c.saga_row().await.0, "COMPENSATING");
+    // No shipment was asked for yet: cancelling it is a no-op, and the next one is requested.
+    c.deliver(
+        "on-cancel-shipment-requested-s0",
+        "saga.cancel_shipment_requested",
+    )
+    .await;
     c.deliver(
         "on-cancel-payment-requested-s0",
         "saga.cancel_payment_requested",
@@ -281,7 +295,7 @@ async fn placing_an_order_by_cart_id_starts_the_saga() {
             "POST",
             "/api/v1/orders",
             Some(&user),
-            &json!({ "cart_id": cart, "payment_token": "tok_visa" }),
+            &json!({ "cart_id": cart, "payment_token": "tok_visa", "shipping_address": { "name": "Ada Lovelace", "line1": "1 Book Street", "city": "London", "postal_code": "N1 9GU", "country": "GB" } }),
         ))
         .await
         .unwrap();

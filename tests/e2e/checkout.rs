@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{app, TestApp, User};
+use crate::helpers::{address, app, TestApp, User, BOOKS};
 
 fn types(history: &[Value]) -> Vec<&str> {
     history
@@ -70,7 +70,8 @@ async fn a_visa_checkout_is_confirmed_captured_and_clears_the_cart() {
     let position = |t: &str| order_of.iter().position(|x| *x == t).unwrap();
     assert!(position("order.placed") < position("inventory.reserved"));
     assert!(position("inventory.reserved") < position("payment.authorized"));
-    assert!(position("payment.authorized") < position("order.confirmed"));
+    assert!(position("payment.authorized") < position("shipment.created"));
+    assert!(position("shipment.created") < position("order.confirmed"));
     assert_eq!(
         event(&history, "payment.captured")["data"]["amount"],
         "25.00"
@@ -142,6 +143,10 @@ async fn a_declined_card_compensates_in_reverse_and_restores_the_cart() {
     }
     assert!(!seen.contains(&"payment.captured"));
     let at = |t: &str| seen.iter().position(|x| *x == t).unwrap();
+    assert!(
+        !seen.contains(&"saga.cancel_shipment_requested"),
+        "no shipment was asked for: nothing to cancel"
+    );
     assert!(at("saga.cancel_payment_requested") < at("saga.release_inventory_requested"));
     assert!(at("saga.release_inventory_requested") < at("saga.restore_cart_requested"));
 }
@@ -321,12 +326,15 @@ async fn checkout_refuses_empty_busy_foreign_and_malformed_requests() {
         .expect_error(409, "cart_empty");
 
     let (shopper, cart, _) = app.shopper("3.00", 5, 1).await;
+    let to = address(BOOKS);
     for bad in [
         json!({}),
-        json!({ "payment_token": "" }),
-        json!({ "payment_token": 42 }),
-        json!({ "payment_token": "tok visa" }),
-        json!({ "payment_token": "tok_visa", "tip": "1.00" }),
+        json!({ "payment_token": "tok_visa" }),
+        json!({ "payment_token": "", "shipping_address": to }),
+        json!({ "payment_token": 42, "shipping_address": to }),
+        json!({ "payment_token": "tok visa", "shipping_address": to }),
+        json!({ "payment_token": "tok_visa", "shipping_address": to, "tip": "1.00" }),
+        json!({ "payment_token": "tok_visa", "shipping_address": "London" }),
     ] {
         app.post(
             &format!("/api/v1/carts/{cart}/checkout"),
@@ -336,13 +344,40 @@ async fn checkout_refuses_empty_busy_foreign_and_malformed_requests() {
         .await
         .expect_error(400, "validation_failed");
     }
+    // Every bad field of the address is named, with the token's, in one answer.
+    let refused = app
+        .post(
+            &format!("/api/v1/carts/{cart}/checkout"),
+            Some(&shopper.token),
+            json!({ "payment_token": "tok visa", "shipping_address": {
+                "name": "", "line1": "1 Book Street", "city": " ", "postal_code": "N1 9GU!", "country": "XX"
+            } }),
+        )
+        .await;
+    refused.expect_error(400, "validation_failed");
+    let fields: Vec<&str> = refused.body["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "payment_token",
+            "shipping_address.name",
+            "shipping_address.city",
+            "shipping_address.postal_code",
+            "shipping_address.country"
+        ]
+    );
     app.checkout(&user, &cart, "tok_visa")
         .await
         .expect_error(404, "not_found");
     app.post(
         &format!("/api/v1/carts/{cart}/checkout"),
         None,
-        json!({ "payment_token": "tok_visa" }),
+        json!({ "payment_token": "tok_visa", "shipping_address": to }),
     )
     .await
     .expect_error(401, "unauthorized");
@@ -367,7 +402,7 @@ async fn placing_an_order_by_cart_id_is_the_same_as_checkout() {
         .post(
             "/api/v1/orders",
             Some(&user.token),
-            json!({ "cart_id": cart, "payment_token": "tok_visa" }),
+            json!({ "cart_id": cart, "payment_token": "tok_visa", "shipping_address": address(BOOKS) }),
         )
         .await;
     placed.expect(202);
@@ -377,7 +412,7 @@ async fn placing_an_order_by_cart_id_is_the_same_as_checkout() {
     app.post(
         "/api/v1/orders",
         Some(&user.token),
-        json!({ "cart_id": "nope", "payment_token": "tok_visa" }),
+        json!({ "cart_id": "nope", "payment_token": "tok_visa", "shipping_address": address(BOOKS) }),
     )
     .await
     .expect_error(400, "validation_failed");

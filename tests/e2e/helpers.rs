@@ -57,10 +57,29 @@ pub async fn app() -> &'static TestApp {
     .await
 }
 
+/// The carrier's test addresses (by first line): books, rejects, fails once, never answers.
+pub const BOOKS: &str = "1 Book Street";
+pub const REJECTS: &str = "2 Reject Road";
+pub const FLAKY: &str = "3 Flaky Lane";
+pub const SILENT: &str = "4 Silent Way";
+
+/// A valid shipping address whose first line is `line1`.
+pub fn address(line1: &str) -> Value {
+    json!({
+        "name": "Ada Lovelace",
+        "line1": line1,
+        "city": "London",
+        "postal_code": "N1 9GU",
+        "country": "GB",
+    })
+}
+
 /// Saga settings that keep the suite quick: short step deadlines, few delivery attempts.
 pub const E2E_SETTINGS: &[(&str, &str)] = &[
     ("SPIN_VARIABLE_SAGA_STEP_TIMEOUT_SECONDS", "3"),
+    ("SPIN_VARIABLE_SAGA_COMPENSATION_TIMEOUT_SECONDS", "3"),
     ("SPIN_VARIABLE_MAX_DELIVERY_ATTEMPTS", "3"),
+    ("SPIN_VARIABLE_SAGA_RETRY_ATTEMPTS", "3"),
     ("SPIN_VARIABLE_REDELIVER_AFTER_SECONDS", "5"),
     // Every test logs in from 127.0.0.1: the per-address throttle is tested on an app of its
     // own (limits.rs), the per-account one here.
@@ -335,12 +354,18 @@ impl TestApp {
         }
     }
 
-    /// `POST /api/v1/carts/{cart}/checkout`.
+    /// `POST /api/v1/carts/{cart}/checkout`, shipping to the carrier's booking test address.
     pub async fn checkout(&self, user: &User, cart: &str, payment_token: &str) -> Res {
+        self.checkout_to(user, cart, payment_token, BOOKS).await
+    }
+
+    /// `POST /api/v1/carts/{cart}/checkout`, shipping to the address whose first line is
+    /// `line1` (the carrier's test addresses: [`BOOKS`], [`REJECTS`], [`FLAKY`], [`SILENT`]).
+    pub async fn checkout_to(&self, user: &User, cart: &str, payment_token: &str, line1: &str) -> Res {
         self.post(
             &format!("/api/v1/carts/{cart}/checkout"),
             Some(&user.token),
-            json!({ "payment_token": payment_token }),
+            json!({ "payment_token": payment_token, "shipping_address": address(line1) }),
         )
         .await
     }

@@ -1,5 +1,6 @@
 //! The invariants of CONTRACT.md §7, checked directly in an app's database: no oversell, every
-//! saga ended (or visibly failed), nothing held for nobody, and money exact.
+//! saga ended (or visibly failed), nothing held for nobody, no live shipment for a failed or
+//! cancelled order, and money exact.
 
 use crate::connect;
 
@@ -51,6 +52,23 @@ pub async fn check(db_url: &str) -> Result<(), String> {
             "SELECT CASE WHEN (SELECT coalesce(sum(captured_minor - refunded_minor), 0) FROM payments.payments)
                             = (SELECT coalesce(sum(total_minor), 0) FROM orders.orders WHERE status IN ('CONFIRMED', 'SHIPPED'))
                          THEN 0 ELSE 1 END::bigint",
+        ),
+        (
+            "no live shipment for an order that failed or was cancelled",
+            "SELECT count(*) FROM shipping.shipments sh JOIN orders.orders o ON o.id = sh.order_id
+              WHERE sh.status IN ('requested', 'booked', 'shipped') AND o.status IN ('FAILED', 'CANCELLED')",
+        ),
+        (
+            "a confirmed order has a booked shipment, a shipped one a shipped shipment",
+            "SELECT count(*) FROM orders.orders o LEFT JOIN shipping.shipments sh ON sh.order_id = o.id
+              WHERE (o.status = 'CONFIRMED' AND sh.status IS DISTINCT FROM 'booked')
+                 OR (o.status = 'SHIPPED' AND sh.status IS DISTINCT FROM 'shipped')",
+        ),
+        (
+            "a shipment's read model is its last event",
+            "SELECT count(*) FROM shipping.shipments sh
+              WHERE sh.version <> (SELECT max(aggregate_version) FROM messaging.events e
+                                    WHERE e.aggregate_type = 'shipment' AND e.aggregate_id = sh.id)",
         ),
         (
             "a refund equals its capture",

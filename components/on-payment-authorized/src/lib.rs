@@ -1,12 +1,12 @@
-//! Saga step 3 (orders): `payment.authorized` → `order.confirmed`.
+//! Saga step 3 (shipping): `payment.authorized` → ask the carrier → `shipment.created` | `shipment.rejected` (retried with backoff on carrier errors, then rejected).
 
 #[spin_sdk::redis_component]
 fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
-    spincart_checkout::consume_saga_event(
-        spincart_checkout::platform::consumers::ORDERS_CONFIRM,
+    spincart_shipping::consume_saga_event(
+        spincart_shipping::platform::consumers::SHIPPING_CREATE,
         &message,
-        None,
-        |db, event, outbox, _| spincart_checkout::confirm_after_payment(db, event, outbox),
+        Some(spincart_shipping::create_gave_up),
+        spincart_shipping::create,
     )?;
     Ok(())
 }

@@ -1,9 +1,10 @@
 //! # spincart-checkout
 //!
 //! The checkout context: turning a cart into an order and its saga, and the order operations
-//! that drive the saga — the last forward step (confirm the order after payment), cancel (which
-//! compensates whatever was done) and ship (the reserved stock leaves). The saga's coordination
-//! is [`spincart_saga`]'s; the order's record and history are [`spincart_orders`]'.
+//! that drive the saga — the last forward step (confirm the order once its shipment is booked),
+//! cancel (which compensates whatever was done) and ship (the reserved stock leaves, the booked
+//! shipment goes to the carrier). The saga's coordination is [`spincart_saga`]'s; the order's
+//! record and history are [`spincart_orders`]'.
 //!
 //! `POST /api/v1/orders` checks a cart out too, and Spin routes by path, so the component of
 //! `/api/v1/orders` serves the caller's order list from here as well ([`list_orders`]).
@@ -13,10 +14,11 @@
 use serde::Deserialize;
 use spincart_domain::cart::CartStatus;
 use spincart_domain::events::{Causation, EventEnvelope};
-use spincart_domain::ids::{CartId, OrderId, PaymentId, SagaId};
+use spincart_domain::ids::{CartId, OrderId, SagaId};
 use spincart_domain::order::{Order, OrderCommand, OrderError, OrderEvent, OrderLine, OrderStatus};
 use spincart_domain::payment::check_token;
 use spincart_domain::saga::{Fact, SagaError, SagaStatus};
+use spincart_domain::shipping::{ShippingAddress, ShippingAddressInput};
 use spincart_orders::{order_error, queries as orders};
 use spincart_platform::db::Db;
 use spincart_platform::events::{HandlerError, Outbox};
@@ -34,6 +36,7 @@ pub use spincart_saga::consume as consume_saga_event;
 #[serde(deny_unknown_fields)]
 struct CheckoutRequest {
     payment_token: String,
+    shipping_address: ShippingAddressInput,
 }
 
 #[derive(Deserialize)]
@@ -41,27 +44,64 @@ struct CheckoutRequest {
 struct PlaceOrderRequest {
     cart_id: String,
     payment_token: String,
+    shipping_address: ShippingAddressInput,
 }
 
-/// `POST /api/v1/carts/{id}/checkout` `{payment_token}` → 202.
+/// `POST /api/v1/carts/{id}/checkout` `{payment_token, shipping_address}` → 202.
 pub fn checkout_cart(ctx: &Ctx) -> Result<Reply, ApiError> {
     let request: CheckoutRequest = ctx.json()?;
     let cart_id: CartId = ctx.path_param("id", "Cart")?;
-    start(ctx, cart_id, &request.payment_token)
+    start(
+        ctx,
+        cart_id,
+        &request.payment_token,
+        &request.shipping_address,
+    )
 }
 
-/// `POST /api/v1/orders` `{cart_id,payment_token}` → 202, as checkout.
+/// `POST /api/v1/orders` `{cart_id, payment_token, shipping_address}` → 202, as checkout.
 pub fn place_order(ctx: &Ctx) -> Result<Reply, ApiError> {
     let request: PlaceOrderRequest = ctx.json()?;
     let cart_id = CartId::parse(&request.cart_id)
         .map_err(|e| ApiError::invalid_field("cart_id", e.to_string()))?;
-    start(ctx, cart_id, &request.payment_token)
+    start(
+        ctx,
+        cart_id,
+        &request.payment_token,
+        &request.shipping_address,
+    )
+}
+
+/// The payment token and shipping address checked together: every bad field in one 400.
+fn validate(
+    payment_token: &str,
+    address: &ShippingAddressInput,
+) -> Result<ShippingAddress, ApiError> {
+    let token = check_token(payment_token);
+    match (token, address.validate("shipping_address")) {
+        (Ok(()), Ok(address)) => Ok(address),
+        (token, address) => {
+            let mut errors = address.err().unwrap_or_default();
+            if let Err(e) = token {
+                errors.0.insert(
+                    0,
+                    spincart_domain::validation::FieldError::new("payment_token", e),
+                );
+            }
+            Err(ApiError::validation(errors))
+        }
+    }
 }
 
 /// One transaction: the order, the saga, the cart CHECKING_OUT and `cart.checkout_requested`.
-fn start(ctx: &Ctx, cart_id: CartId, payment_token: &str) -> Result<Reply, ApiError> {
+fn start(
+    ctx: &Ctx,
+    cart_id: CartId,
+    payment_token: &str,
+    address: &ShippingAddressInput,
+) -> Result<Reply, ApiError> {
     let caller = ctx.caller()?;
-    check_token(payment_token).map_err(|e| ApiError::invalid_field("payment_token", e))?;
+    let shipping_address = validate(payment_token, address)?;
     let db = Db::connect()?;
     let mut outbox = Outbox::default();
     let order_id = OrderId::new();
@@ -116,6 +156,7 @@ fn start(ctx: &Ctx, cart_id: CartId, payment_token: &str) -> Result<Reply, ApiEr
             lines: lines.clone(),
             total: total.amount(),
             currency: total.currency().as_str().to_owned(),
+            shipping_address: Some(shipping_address.clone()),
         };
         spincart_orders::place(tx, placed, &mut outbox, causation)?;
         spincart_saga::queries::insert(
@@ -139,6 +180,7 @@ fn start(ctx: &Ctx, cart_id: CartId, payment_token: &str) -> Result<Reply, ApiEr
         )?;
         Ok(())
     })?;
+    platform::metrics::count("spincart_cart_operations_total", &[("operation", "checkout")], 1);
     outbox.publish(&db);
     let location = format!("/api/v1/orders/{order_id}");
     Ok(Reply::accepted(&serde_json::json!({
@@ -194,7 +236,8 @@ pub fn cancel(ctx: &Ctx) -> Result<Reply, ApiError> {
     Ok(Reply::accepted(&view))
 }
 
-/// `POST /api/v1/orders/{id}/ship` (admin): the order's reserved stock leaves `on_hand`.
+/// `POST /api/v1/orders/{id}/ship` (admin): the order's reserved stock leaves `on_hand` and its
+/// booked shipment is handed to the carrier; a 409 when there is no booked shipment.
 pub fn ship(ctx: &Ctx) -> Result<Reply, ApiError> {
     ctx.admin()?;
     let db = Db::connect()?;
@@ -212,6 +255,7 @@ pub fn ship(ctx: &Ctx) -> Result<Reply, ApiError> {
         let order = spincart_orders::execute(tx, id, &OrderCommand::Ship, &mut outbox, causation)?
             .map_err(order_error)?;
         if before.status != OrderStatus::Shipped {
+            spincart_shipping::hand_over(tx, id, &mut outbox, causation)?;
             spincart_inventory::saga::ship(tx, &order, &mut outbox, causation)?;
         }
         Ok(())
@@ -221,29 +265,26 @@ pub fn ship(ctx: &Ctx) -> Result<Reply, ApiError> {
     Ok(Reply::ok(&view).etag(view.version))
 }
 
-#[derive(Deserialize)]
-struct PaymentAuthorized {
-    payment_id: PaymentId,
-}
-
-/// `payment.authorized` → the order is confirmed (`order.confirmed`): the saga's last step.
-pub fn confirm_after_payment(
+/// `shipment.created` → the order is confirmed (`order.confirmed`) with its authorized payment:
+/// the saga's last step.
+pub fn confirm_after_shipment(
     db: &Db,
     event: &EventEnvelope,
     outbox: &mut Outbox,
 ) -> Result<(), HandlerError> {
-    let data: PaymentAuthorized = event.data_as()?;
     spincart_saga::step(
         db,
         event,
         outbox,
-        SagaStatus::PaymentAuthorized,
+        SagaStatus::ShipmentCreated,
         |tx, saga, outbox, causation| {
+            let payment = spincart_payments::queries::by_order(tx, saga.order_id)?
+                .ok_or_else(|| HandlerError::Permanent("the order has no payment".into()))?;
             spincart_orders::execute(
                 tx,
                 saga.order_id,
                 &OrderCommand::Confirm {
-                    payment_id: data.payment_id,
+                    payment_id: payment.id,
                 },
                 outbox,
                 causation,

@@ -98,12 +98,24 @@ event_types! {
     OrderCancelled = "order.cancelled",
     /// An order shipped.
     OrderShipped = "order.shipped",
+    /// A shipment was asked of the carrier (checkout saga step 3).
+    ShipmentRequested = "shipment.requested",
+    /// The carrier booked a shipment: it has a tracking number.
+    ShipmentCreated = "shipment.created",
+    /// The carrier rejected a shipment, or could not be reached in time.
+    ShipmentRejected = "shipment.rejected",
+    /// A shipment was withdrawn (compensation).
+    ShipmentCancelled = "shipment.cancelled",
+    /// A booked shipment was handed to the carrier with its order.
+    ShipmentShipped = "shipment.shipped",
     /// Saga compensation: void or refund the order's payment.
     SagaCancelPaymentRequested = "saga.cancel_payment_requested",
     /// Saga compensation: release the order's reservations.
     SagaReleaseInventoryRequested = "saga.release_inventory_requested",
     /// Saga compensation: put the cart back to ACTIVE with its lines.
     SagaRestoreCartRequested = "saga.restore_cart_requested",
+    /// Saga compensation: cancel the order's shipment with the carrier.
+    SagaCancelShipmentRequested = "saga.cancel_shipment_requested",
 }
 
 impl fmt::Display for EventType {
@@ -129,7 +141,9 @@ pub mod shards {
         EventType::CartCheckoutRequested,
         EventType::InventoryReserved,
         EventType::PaymentAuthorized,
+        EventType::ShipmentCreated,
         EventType::OrderConfirmed,
+        EventType::SagaCancelShipmentRequested,
         EventType::SagaCancelPaymentRequested,
         EventType::SagaReleaseInventoryRequested,
         EventType::SagaRestoreCartRequested,
@@ -160,10 +174,12 @@ pub mod consumers {
     pub const CATALOG_SEARCH: &str = "catalog-search";
     pub const INVENTORY_RESERVE: &str = "inventory-reserve";
     pub const PAYMENTS_AUTHORIZE: &str = "payments-authorize";
+    pub const SHIPPING_CREATE: &str = "shipping-create";
     pub const ORDERS_CONFIRM: &str = "orders-confirm";
     pub const CART_CLEAR: &str = "cart-clear";
     pub const PAYMENTS_CAPTURE: &str = "payments-capture";
     pub const INVENTORY_COMMIT: &str = "inventory-commit";
+    pub const SHIPPING_CANCEL: &str = "shipping-cancel";
     pub const PAYMENTS_CANCEL: &str = "payments-cancel";
     pub const INVENTORY_RELEASE: &str = "inventory-release";
     pub const CART_RESTORE: &str = "cart-restore";
@@ -174,10 +190,12 @@ pub mod consumers {
         (EventType::ProductUpdated, CATALOG_SEARCH),
         (EventType::CartCheckoutRequested, INVENTORY_RESERVE),
         (EventType::InventoryReserved, PAYMENTS_AUTHORIZE),
-        (EventType::PaymentAuthorized, ORDERS_CONFIRM),
+        (EventType::PaymentAuthorized, SHIPPING_CREATE),
+        (EventType::ShipmentCreated, ORDERS_CONFIRM),
         (EventType::OrderConfirmed, CART_CLEAR),
         (EventType::OrderConfirmed, PAYMENTS_CAPTURE),
         (EventType::OrderConfirmed, INVENTORY_COMMIT),
+        (EventType::SagaCancelShipmentRequested, SHIPPING_CANCEL),
         (EventType::SagaCancelPaymentRequested, PAYMENTS_CANCEL),
         (EventType::SagaReleaseInventoryRequested, INVENTORY_RELEASE),
         (EventType::SagaRestoreCartRequested, CART_RESTORE),

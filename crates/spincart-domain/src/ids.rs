@@ -105,6 +105,10 @@ id_type!(
     PaymentId
 );
 id_type!(
+    /// A shipment with the simulated carrier.
+    ShipmentId
+);
+id_type!(
     /// An event in the event store.
     EventId
 );

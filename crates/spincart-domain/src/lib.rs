@@ -1,7 +1,7 @@
 //! # spincart-domain
 //!
 //! The business rules of spincart as plain Rust: typed ids, exact money, validation, access
-//! tokens, the event envelope, carts, inventory, orders and the checkout saga's state machine.
+//! tokens, the event envelope, carts, inventory, orders, shipping and the checkout saga's state machine.
 //!
 //! Nothing here does I/O or depends on spin-sdk, so every rule is unit-tested on the host:
 //!
@@ -28,4 +28,5 @@ pub mod money;
 pub mod order;
 pub mod payment;
 pub mod saga;
+pub mod shipping;
 pub mod validation;

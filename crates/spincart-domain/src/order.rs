@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::events::EventType;
 use crate::ids::{CartId, OrderId, PaymentId, ProductId, SagaId, UserId};
+use crate::shipping::ShippingAddress;
 
 /// Where an order is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -66,6 +67,9 @@ pub enum OrderEvent {
         lines: Vec<OrderLine>,
         total: String,
         currency: String,
+        /// Where it goes (orders placed before shipping existed have none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shipping_address: Option<ShippingAddress>,
     },
     Confirmed {
         payment_id: PaymentId,
@@ -126,6 +130,7 @@ pub struct Order {
     pub lines: Vec<OrderLine>,
     pub total: String,
     pub currency: String,
+    pub shipping_address: Option<ShippingAddress>,
     pub payment_id: Option<PaymentId>,
     pub cancel_requested: bool,
     /// The version of the last event applied (1 after `Placed`).
@@ -144,6 +149,7 @@ impl Order {
                 lines,
                 total,
                 currency,
+                shipping_address,
             } => Some(Order {
                 id: *order_id,
                 user_id: *user_id,
@@ -153,6 +159,7 @@ impl Order {
                 lines: lines.clone(),
                 total: total.clone(),
                 currency: currency.clone(),
+                shipping_address: shipping_address.clone(),
                 payment_id: None,
                 cancel_requested: false,
                 version: 1,
@@ -254,6 +261,7 @@ mod tests {
             }],
             total: "20.00".into(),
             currency: "USD".into(),
+            shipping_address: None,
         }
     }
 

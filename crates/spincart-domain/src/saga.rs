@@ -2,9 +2,9 @@
 //! state machine that decides what a reported fact means.
 //!
 //! ```text
-//! PENDING ─inventory reserved→ INVENTORY_RESERVED ─payment authorized→ PAYMENT_AUTHORIZED ─order confirmed→ CONFIRMED
-//!    │                              │                                      │                                  │
-//!    └── rejected / timeout / cancel ┴── declined / timeout / cancel ───────┴── timeout / cancel ──────────────┘ cancel
+//! PENDING ─inventory reserved→ INVENTORY_RESERVED ─payment authorized→ PAYMENT_AUTHORIZED ─shipment created→ SHIPMENT_CREATED ─order confirmed→ CONFIRMED
+//!    │                              │                                      │                                    │                               │
+//!    └── rejected / timeout / cancel ┴── declined / timeout / cancel ───────┴── rejected / timeout / cancel ──────┴── timeout / cancel ────────────┘ cancel
 //!                                   ▼
 //!                             COMPENSATING ─(compensations, in reverse step order)→ COMPENSATED (order FAILED)
 //!                                   │                                             or CANCELLED (order CANCELLED)
@@ -24,6 +24,7 @@ pub enum SagaStatus {
     Pending,
     InventoryReserved,
     PaymentAuthorized,
+    ShipmentCreated,
     Confirmed,
     Compensating,
     Compensated,
@@ -32,10 +33,11 @@ pub enum SagaStatus {
 }
 
 impl SagaStatus {
-    pub const ALL: [SagaStatus; 8] = [
+    pub const ALL: [SagaStatus; 9] = [
         SagaStatus::Pending,
         SagaStatus::InventoryReserved,
         SagaStatus::PaymentAuthorized,
+        SagaStatus::ShipmentCreated,
         SagaStatus::Confirmed,
         SagaStatus::Compensating,
         SagaStatus::Compensated,
@@ -48,6 +50,7 @@ impl SagaStatus {
             SagaStatus::Pending => "PENDING",
             SagaStatus::InventoryReserved => "INVENTORY_RESERVED",
             SagaStatus::PaymentAuthorized => "PAYMENT_AUTHORIZED",
+            SagaStatus::ShipmentCreated => "SHIPMENT_CREATED",
             SagaStatus::Confirmed => "CONFIRMED",
             SagaStatus::Compensating => "COMPENSATING",
             SagaStatus::Compensated => "COMPENSATED",
@@ -79,6 +82,7 @@ impl SagaStatus {
 pub enum Step {
     ReserveInventory,
     AuthorizePayment,
+    CreateShipment,
     ConfirmOrder,
 }
 
@@ -87,6 +91,7 @@ impl Step {
         match self {
             Step::ReserveInventory => "reserve_inventory",
             Step::AuthorizePayment => "authorize_payment",
+            Step::CreateShipment => "create_shipment",
             Step::ConfirmOrder => "confirm_order",
         }
     }
@@ -96,6 +101,8 @@ impl Step {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Compensation {
+    /// Withdraw the shipment request or cancel the booking with the carrier.
+    CancelShipment,
     /// Void an authorization, refund a capture, or cancel a pending authorization.
     CancelPayment,
     /// Release the order's reservations.
@@ -107,6 +114,7 @@ pub enum Compensation {
 impl Compensation {
     pub fn as_str(&self) -> &'static str {
         match self {
+            Compensation::CancelShipment => "cancel_shipment",
             Compensation::CancelPayment => "cancel_payment",
             Compensation::ReleaseInventory => "release_inventory",
             Compensation::RestoreCart => "restore_cart",
@@ -115,6 +123,7 @@ impl Compensation {
 
     pub fn parse(text: &str) -> Option<Compensation> {
         [
+            Compensation::CancelShipment,
             Compensation::CancelPayment,
             Compensation::ReleaseInventory,
             Compensation::RestoreCart,
@@ -125,12 +134,13 @@ impl Compensation {
 }
 
 /// A step and what undoes it: the saga's definition, in step order. The checkout itself (the
-/// cart going to CHECKING_OUT) is undone by restoring the cart.
-pub const STEPS: [(Step, Compensation); 3] = [
-    (Step::ReserveInventory, Compensation::ReleaseInventory),
-    (Step::AuthorizePayment, Compensation::CancelPayment),
-    // Confirming the order is undone by the compensations of the steps before it.
-    (Step::ConfirmOrder, Compensation::CancelPayment),
+/// cart going to CHECKING_OUT) is undone by restoring the cart; confirming the order, by the
+/// compensations of the steps before it.
+pub const STEPS: [(Step, Option<Compensation>); 4] = [
+    (Step::ReserveInventory, Some(Compensation::ReleaseInventory)),
+    (Step::AuthorizePayment, Some(Compensation::CancelPayment)),
+    (Step::CreateShipment, Some(Compensation::CancelShipment)),
+    (Step::ConfirmOrder, None),
 ];
 
 /// Something that happened, reported to the saga.
@@ -142,6 +152,11 @@ pub enum Fact {
     },
     PaymentAuthorized,
     PaymentDeclined {
+        reason: String,
+    },
+    ShipmentCreated,
+    /// The carrier rejected the shipment (or kept failing).
+    ShipmentRejected {
         reason: String,
     },
     OrderConfirmed,
@@ -227,7 +242,8 @@ impl Saga {
         match self.status {
             SagaStatus::Pending => Some(Step::ReserveInventory),
             SagaStatus::InventoryReserved => Some(Step::AuthorizePayment),
-            SagaStatus::PaymentAuthorized => Some(Step::ConfirmOrder),
+            SagaStatus::PaymentAuthorized => Some(Step::CreateShipment),
+            SagaStatus::ShipmentCreated => Some(Step::ConfirmOrder),
             _ => None,
         }
     }
@@ -248,13 +264,14 @@ impl Saga {
         let reached = match status {
             SagaStatus::Pending => 1,
             SagaStatus::InventoryReserved => 2,
-            SagaStatus::PaymentAuthorized | SagaStatus::Confirmed => 3,
+            SagaStatus::PaymentAuthorized => 3,
+            SagaStatus::ShipmentCreated | SagaStatus::Confirmed => 4,
             _ => 0,
         };
         let mut plan: Vec<Compensation> = Vec::new();
-        for (_, compensation) in STEPS.iter().take(reached).rev() {
-            if !plan.contains(compensation) {
-                plan.push(*compensation);
+        for compensation in STEPS.iter().take(reached).rev().filter_map(|(_, c)| *c) {
+            if !plan.contains(&compensation) {
+                plan.push(compensation);
             }
         }
         plan.push(Compensation::RestoreCart);
@@ -295,16 +312,26 @@ impl Saga {
                 to: PaymentAuthorized,
             },
             (InventoryReserved, Fact::PaymentDeclined { reason }) => compensate(reason, false),
-            (PaymentAuthorized, Fact::OrderConfirmed) => Decision::Advance { to: Confirmed },
-            (Pending | InventoryReserved | PaymentAuthorized, Fact::StepTimedOut) => {
+            (PaymentAuthorized, Fact::ShipmentCreated) => Decision::Advance {
+                to: ShipmentCreated,
+            },
+            (PaymentAuthorized, Fact::ShipmentRejected { reason }) => compensate(reason, false),
+            (ShipmentCreated, Fact::OrderConfirmed) => Decision::Advance { to: Confirmed },
+            (
+                Pending | InventoryReserved | PaymentAuthorized | ShipmentCreated,
+                Fact::StepTimedOut,
+            ) => {
                 let step = self.current_step().map_or("step", |s| s.as_str());
                 compensate(&format!("{step} timed out"), false)
             }
-            (Pending | InventoryReserved | PaymentAuthorized, Fact::CompensateRequested) => {
+            (
+                Pending | InventoryReserved | PaymentAuthorized | ShipmentCreated,
+                Fact::CompensateRequested,
+            ) => {
                 compensate("compensation requested by an admin", false)
             }
             (
-                Pending | InventoryReserved | PaymentAuthorized | Confirmed,
+                Pending | InventoryReserved | PaymentAuthorized | ShipmentCreated | Confirmed,
                 Fact::CancelRequested,
             ) => compensate("cancelled", true),
             (Compensating, Fact::Compensated(c)) => match self.current_compensation() {
@@ -407,7 +434,8 @@ pub fn step_name(status: &str, plan: &[Option<String>], done: i32) -> String {
     match SagaStatus::parse(status) {
         Some(SagaStatus::Pending) => "reserve_inventory".into(),
         Some(SagaStatus::InventoryReserved) => "authorize_payment".into(),
-        Some(SagaStatus::PaymentAuthorized) => "confirm_order".into(),
+        Some(SagaStatus::PaymentAuthorized) => "create_shipment".into(),
+        Some(SagaStatus::ShipmentCreated) => "confirm_order".into(),
         Some(SagaStatus::Compensating | SagaStatus::CompensationFailed) => current(),
         _ => "done".into(),
     }
@@ -444,6 +472,9 @@ mod tests {
         run(&mut saga, Fact::InventoryReserved);
         assert_eq!(saga.current_step(), Some(Step::AuthorizePayment));
         run(&mut saga, Fact::PaymentAuthorized);
+        assert_eq!(saga.current_step(), Some(Step::CreateShipment));
+        run(&mut saga, Fact::ShipmentCreated);
+        assert_eq!(saga.status, SagaStatus::ShipmentCreated);
         assert_eq!(saga.current_step(), Some(Step::ConfirmOrder));
         run(&mut saga, Fact::OrderConfirmed);
         assert_eq!(saga.status, SagaStatus::Confirmed);
@@ -508,6 +539,32 @@ mod tests {
     }
 
     #[test]
+    fn a_rejected_shipment_undoes_the_payment_and_the_reservation_in_reverse_order() {
+        let mut saga = saga_at(SagaStatus::PaymentAuthorized);
+        let decision = run(
+            &mut saga,
+            Fact::ShipmentRejected {
+                reason: "not delivered there".into(),
+            },
+        );
+        assert_eq!(
+            decision,
+            Decision::Compensate {
+                plan: vec![CancelShipment, CancelPayment, ReleaseInventory, RestoreCart],
+                reason: "not delivered there".into(),
+                cancel: false
+            }
+        );
+        assert_eq!(saga.current_compensation(), Some(CancelShipment));
+        assert!(matches!(
+            saga_at(SagaStatus::ShipmentCreated).decide(&Fact::ShipmentRejected {
+                reason: "late".into()
+            }),
+            Decision::Ignore { .. }
+        ));
+    }
+
+    #[test]
     fn each_step_compensates_when_it_times_out() {
         for (status, plan) in [
             (SagaStatus::Pending, vec![ReleaseInventory, RestoreCart]),
@@ -517,7 +574,11 @@ mod tests {
             ),
             (
                 SagaStatus::PaymentAuthorized,
-                vec![CancelPayment, ReleaseInventory, RestoreCart],
+                vec![CancelShipment, CancelPayment, ReleaseInventory, RestoreCart],
+            ),
+            (
+                SagaStatus::ShipmentCreated,
+                vec![CancelShipment, CancelPayment, ReleaseInventory, RestoreCart],
             ),
         ] {
             let decision = saga_at(status).decide(&Fact::StepTimedOut);
@@ -540,11 +601,12 @@ mod tests {
         assert_eq!(
             decision,
             Decision::Compensate {
-                plan: vec![CancelPayment, ReleaseInventory, RestoreCart],
+                plan: vec![CancelShipment, CancelPayment, ReleaseInventory, RestoreCart],
                 reason: "cancelled".into(),
                 cancel: true
             }
         );
+        run(&mut saga, Fact::Compensated(CancelShipment));
         run(&mut saga, Fact::Compensated(CancelPayment));
         run(&mut saga, Fact::Compensated(ReleaseInventory));
         assert_eq!(
@@ -677,7 +739,7 @@ mod tests {
         for status in SagaStatus::ALL {
             assert_eq!(SagaStatus::parse(status.as_str()), Some(status));
         }
-        for c in [CancelPayment, ReleaseInventory, RestoreCart] {
+        for c in [CancelShipment, CancelPayment, ReleaseInventory, RestoreCart] {
             assert_eq!(Compensation::parse(c.as_str()), Some(c));
         }
     }
@@ -685,7 +747,8 @@ mod tests {
     #[test]
     fn the_step_name_follows_the_status_and_during_compensation_the_plan() {
         assert_eq!(step_name("PENDING", &[], 0), "reserve_inventory");
-        assert_eq!(step_name("PAYMENT_AUTHORIZED", &[], 0), "confirm_order");
+        assert_eq!(step_name("PAYMENT_AUTHORIZED", &[], 0), "create_shipment");
+        assert_eq!(step_name("SHIPMENT_CREATED", &[], 0), "confirm_order");
         let plan = [
             Some("cancel_payment".to_owned()),
             Some("release_inventory".to_owned()),

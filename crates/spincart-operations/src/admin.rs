@@ -62,7 +62,12 @@ fn steps(log: &[sagas::LogEntry], view: &sagas::SagaView) -> Vec<StepView> {
             "INVENTORY_RESERVED",
             "PAYMENT_AUTHORIZED",
         ),
-        ("confirm_order", "PAYMENT_AUTHORIZED", "CONFIRMED"),
+        (
+            "create_shipment",
+            "PAYMENT_AUTHORIZED",
+            "SHIPMENT_CREATED",
+        ),
+        ("confirm_order", "SHIPMENT_CREATED", "CONFIRMED"),
     ] {
         let completed = reached(to);
         let status = if completed.is_some() {
@@ -145,7 +150,7 @@ pub fn retry_saga(ctx: &Ctx) -> Result<Reply, ApiError> {
             }
             status if !status.is_terminal() => {
                 redrive.extend(spincart_saga::last_step_event(tx, &saga)?);
-                sagas::redriven(tx, id, spincart_saga::step_timeout_seconds())?;
+                sagas::redriven(tx, id, spincart_saga::deadline_seconds(status))?;
                 sagas::log(
                     tx,
                     id,

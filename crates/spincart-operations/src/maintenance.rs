@@ -171,18 +171,20 @@ fn redeliver_unacknowledged(db: &Db) -> Result<i64, DbError> {
 
 /// Deliveries whose handler failed and whose backoff is over are published again (their
 /// consumer retries; the others skip them as duplicates); a retry is leased for 30 s so that
-/// concurrent sweeps do not publish it twice. Deliveries already at `max_delivery_attempts`
-/// go to the dead letters. Returns (retried, dead-lettered).
+/// concurrent sweeps do not publish it twice. Deliveries already at their limit (their
+/// consumer's, else `max_delivery_attempts`) go to the dead letters. Returns (retried,
+/// dead-lettered).
 fn retry_deliveries(db: &Db) -> Result<(i64, i64), DbError> {
     let max_attempts: i32 = config::parse("max_delivery_attempts").unwrap_or(5);
     db.transaction(|tx| {
         let due = tx.query(
-            "SELECT consumer, event_id, event_type, payload, attempts, last_error FROM messaging.failed_deliveries
+            "SELECT consumer, event_id, event_type, payload, attempts, last_error,
+                    coalesce(max_attempts, $2) FROM messaging.failed_deliveries
               WHERE next_attempt_at <= now()
               ORDER BY next_attempt_at
               LIMIT $1
               FOR UPDATE SKIP LOCKED",
-            &[BATCH.into()],
+            &[BATCH.into(), max_attempts.into()],
         )?;
         let (mut retried, mut dead) = (0, 0);
         for row in due.iter() {
@@ -191,6 +193,7 @@ fn retry_deliveries(db: &Db) -> Result<(i64, i64), DbError> {
             let event_type: String = row.get(2)?;
             let payload: Vec<u8> = row.get(3)?;
             let attempts: i32 = row.get(4)?;
+            let max_attempts: i32 = row.get(6)?;
             if attempts >= max_attempts {
                 let error: String = row.get(5)?;
                 events::dead_letter(tx, &consumer, None, Some(&event_type), &payload, &error, attempts)?;
@@ -233,7 +236,7 @@ fn saga_deadlines(db: &Db) -> Result<(i64, i64), DbError> {
                 spincart_saga::queries::redriven(
                     tx,
                     saga.id,
-                    spincart_saga::step_timeout_seconds(),
+                    spincart_saga::deadline_seconds(saga.saga.status),
                 )?;
                 spincart_saga::queries::log(
                     tx,

@@ -5,6 +5,7 @@ use serde::Serialize;
 use spincart_domain::ids::{OrderId, SagaId, UserId};
 use spincart_domain::money::{format_minor, parse_decimal_amount};
 use spincart_domain::order::{Order, OrderEvent};
+use spincart_domain::shipping::ShippingAddress;
 
 use spincart_platform::db::{self, Db, DbError, Row};
 
@@ -45,8 +46,9 @@ pub fn insert(db: &Db, order: &Order) -> Result<(), DbError> {
     };
     db.execute(
         "WITH placed AS (
-             INSERT INTO orders.orders (id, user_id, cart_id, saga_id, status, total_minor, currency, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             INSERT INTO orders.orders (id, user_id, cart_id, saga_id, status, total_minor, currency, version,
+                                        shipping_address)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $14)
              RETURNING id
          )
          INSERT INTO orders.order_items (order_id, product_id, sku, name, unit_price_minor, quantity, position)
@@ -69,6 +71,15 @@ pub fn insert(db: &Db, order: &Order) -> Result<(), DbError> {
             column(&|l| Ok(l.name.clone()))?,
             column(&|l| Ok(minor(&l.unit_price)?.to_string()))?,
             column(&|l| Ok(l.quantity.to_string()))?,
+            match &order.shipping_address {
+                Some(address) => db::json(&serde_json::to_value(address).map_err(|e| {
+                    DbError::Decode {
+                        column: 13,
+                        message: e.to_string(),
+                    }
+                })?),
+                None => db::Param::DbNull,
+            },
         ],
     )?;
     Ok(())
@@ -118,6 +129,16 @@ pub struct SagaSummary {
     pub updated_at: String,
 }
 
+/// The shipment of an order, as the order shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShipmentSummary {
+    pub id: uuid::Uuid,
+    pub status: String,
+    pub tracking_number: Option<String>,
+    pub reason: Option<String>,
+    pub updated_at: String,
+}
+
 /// An order as the API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct OrderView {
@@ -130,6 +151,10 @@ pub struct OrderView {
     pub currency: String,
     pub version: i64,
     pub saga: SagaSummary,
+    /// Where it goes (`null` for orders placed before shipping existed).
+    pub shipping_address: Option<ShippingAddress>,
+    /// Its shipment, once the saga asked the carrier for one.
+    pub shipment: Option<ShipmentSummary>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -137,7 +162,12 @@ pub struct OrderView {
 const ORDER_COLUMNS: &str =
     "o.id, o.user_id, o.cart_id, o.status, o.total_minor, o.currency, o.version,
     platform.rfc3339(o.created_at), platform.rfc3339(o.updated_at),
-    s.id, s.status, s.plan, s.done, platform.rfc3339(s.updated_at)";
+    s.id, s.status, s.plan, s.done, platform.rfc3339(s.updated_at),
+    o.shipping_address, sh.id, sh.status, sh.tracking_number, sh.reason, platform.rfc3339(sh.updated_at)";
+
+/// The tables [`ORDER_COLUMNS`] come from.
+const ORDER_TABLES: &str = "orders.orders o JOIN checkout.sagas s ON s.id = o.saga_id
+    LEFT JOIN shipping.shipments sh ON sh.order_id = o.id";
 
 fn order_view(row: Row<'_>, items: Vec<OrderItemView>) -> Result<OrderView, DbError> {
     let saga_status: String = row.get(10)?;
@@ -159,6 +189,25 @@ fn order_view(row: Row<'_>, items: Vec<OrderItemView>) -> Result<OrderView, DbEr
             step: spincart_domain::saga::step_name(&saga_status, &plan, done),
             status: saga_status,
             updated_at: row.get(13)?,
+        },
+        shipping_address: row
+            .get::<Option<serde_json::Value>>(14)?
+            .map(|a| {
+                serde_json::from_value(a).map_err(|e| DbError::Decode {
+                    column: 14,
+                    message: e.to_string(),
+                })
+            })
+            .transpose()?,
+        shipment: match row.get::<Option<uuid::Uuid>>(15)? {
+            None => None,
+            Some(id) => Some(ShipmentSummary {
+                id,
+                status: row.get(16)?,
+                tracking_number: row.get(17)?,
+                reason: row.get(18)?,
+                updated_at: row.get(19)?,
+            }),
         },
     })
 }
@@ -201,7 +250,7 @@ fn items_of(
 
 pub fn view(db: &Db, order: OrderId) -> Result<Option<OrderView>, DbError> {
     let Some(row) = db.query_opt(
-        &format!("SELECT {ORDER_COLUMNS} FROM orders.orders o JOIN checkout.sagas s ON s.id = o.saga_id WHERE o.id = $1"),
+        &format!("SELECT {ORDER_COLUMNS} FROM {ORDER_TABLES} WHERE o.id = $1"),
         &[db::uuid(order)],
     )?
     else {
@@ -227,7 +276,7 @@ pub fn list(
         .get(0)?;
     let rows = db.query(
         &format!(
-            "SELECT {ORDER_COLUMNS} FROM orders.orders o JOIN checkout.sagas s ON s.id = o.saga_id
+            "SELECT {ORDER_COLUMNS} FROM {ORDER_TABLES}
               WHERE $1::uuid IS NULL OR o.user_id = $1
               ORDER BY o.created_at DESC, o.id LIMIT $2 OFFSET $3"
         ),
@@ -240,6 +289,25 @@ pub fn list(
         views.push(order_view(row, items.remove(id).unwrap_or_default())?);
     }
     Ok((views, total))
+}
+
+/// Where the order goes (what the saga's shipment is for); `None` for an order placed before
+/// shipping existed.
+pub fn shipping_address(db: &Db, order: OrderId) -> Result<Option<ShippingAddress>, DbError> {
+    let address: Option<serde_json::Value> = db
+        .query_one(
+            "SELECT shipping_address FROM orders.orders WHERE id = $1",
+            &[db::uuid(order)],
+        )?
+        .get(0)?;
+    address
+        .map(|a| {
+            serde_json::from_value(a).map_err(|e| DbError::Decode {
+                column: 0,
+                message: e.to_string(),
+            })
+        })
+        .transpose()
 }
 
 /// The order total and currency the saga's payment is for.

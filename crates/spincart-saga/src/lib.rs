@@ -40,11 +40,44 @@ use spincart_platform::events::{HandlerError, Outbox};
 /// The aggregate type of saga events (compensation requests).
 pub const AGGREGATE: &str = "saga";
 
-/// Seconds a step may take before the sweep re-drives or compensates it.
+/// Seconds a step may take before the sweep re-drives or compensates it
+/// (`saga_step_timeout_seconds`, default 30).
 pub fn step_timeout_seconds() -> i64 {
     config::parse::<i64>("saga_step_timeout_seconds")
         .unwrap_or(30)
         .clamp(1, 86_400)
+}
+
+/// Seconds a compensation may take before the sweep re-drives it or gives it up
+/// (`saga_compensation_timeout_seconds`, default 30).
+pub fn compensation_timeout_seconds() -> i64 {
+    config::parse::<i64>("saga_compensation_timeout_seconds")
+        .unwrap_or(30)
+        .clamp(1, 86_400)
+}
+
+/// The deadline a saga gets while it is in `status`.
+pub fn deadline_seconds(status: SagaStatus) -> i64 {
+    if status == SagaStatus::Compensating {
+        compensation_timeout_seconds()
+    } else {
+        step_timeout_seconds()
+    }
+}
+
+/// How a saga step (or compensation) whose handler fails is retried
+/// (`saga_retry_attempts`, default 5 deliveries in all; `saga_retry_delay_seconds`, default 1,
+/// doubling after each failure) before it is dead-lettered and the saga compensates (or, for a
+/// compensation, shows COMPENSATION_FAILED).
+pub fn retry() -> spincart_platform::events::Retry {
+    spincart_platform::events::Retry {
+        attempts: config::parse::<i32>("saga_retry_attempts")
+            .unwrap_or(5)
+            .clamp(1, 100),
+        delay_seconds: config::parse::<i64>("saga_retry_delay_seconds")
+            .unwrap_or(1)
+            .clamp(1, 3_600),
+    }
 }
 
 /// How many times the sweep re-publishes a step's event before giving up on the step.
@@ -61,6 +94,8 @@ pub struct SagaRecord {
     pub payment_token: String,
     pub redrives: i32,
     pub version: i64,
+    /// Seconds since checkout, when the row was read (in the database's clock).
+    pub age_seconds: f64,
 }
 
 impl SagaRecord {
@@ -97,12 +132,14 @@ pub fn consume(
         payload,
         on_dead_letter,
         Some(queries::lock_ahead),
+        retry(),
         handle,
     )
 }
 
 fn request_type(c: Compensation) -> EventType {
     match c {
+        Compensation::CancelShipment => EventType::SagaCancelShipmentRequested,
         Compensation::CancelPayment => EventType::SagaCancelPaymentRequested,
         Compensation::ReleaseInventory => EventType::SagaReleaseInventoryRequested,
         Compensation::RestoreCart => EventType::SagaRestoreCartRequested,
@@ -271,7 +308,14 @@ pub fn report(
         }
     }
     record.redrives = 0;
-    queries::save(db, record, step_timeout_seconds(), &log)?;
+    queries::save(db, record, deadline_seconds(record.saga.status), &log)?;
+    if record.saga.status.is_terminal() && record.saga.status != from {
+        spincart_platform::metrics::observe(
+            "spincart_saga_duration_seconds",
+            &[("outcome", &record.saga.status.as_str().to_ascii_lowercase())],
+            record.age_seconds,
+        );
+    }
     Ok(decision)
 }
 
@@ -381,6 +425,7 @@ pub fn last_step_event(
         SagaStatus::Pending => EventType::CartCheckoutRequested,
         SagaStatus::InventoryReserved => EventType::InventoryReserved,
         SagaStatus::PaymentAuthorized => EventType::PaymentAuthorized,
+        SagaStatus::ShipmentCreated => EventType::ShipmentCreated,
         SagaStatus::Compensating => match record.saga.current_compensation() {
             Some(c) => request_type(c),
             None => return Ok(None),

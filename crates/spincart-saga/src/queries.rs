@@ -40,7 +40,8 @@ pub fn insert(
 }
 
 const RECORD_COLUMNS: &str =
-    "id, order_id, cart_id, user_id, status, plan, done, cancelling, reason, payment_token, redrives, version";
+    "id, order_id, cart_id, user_id, status, plan, done, cancelling, reason, payment_token, redrives, version,
+     extract(epoch from now() - created_at)::float8";
 
 fn record(row: Row<'_>) -> Result<SagaRecord, DbError> {
     let status: String = row.get(4)?;
@@ -69,6 +70,7 @@ fn record(row: Row<'_>) -> Result<SagaRecord, DbError> {
         payment_token: row.get(9)?,
         redrives: row.get(10)?,
         version: row.get(11)?,
+        age_seconds: row.get(12)?,
     })
 }
 
@@ -104,7 +106,7 @@ pub fn claim_due(db: &Db, limit: i64) -> Result<Vec<SagaRecord>, DbError> {
     db.query(
         &format!(
             "SELECT {RECORD_COLUMNS} FROM checkout.sagas
-              WHERE status IN ('PENDING', 'INVENTORY_RESERVED', 'PAYMENT_AUTHORIZED', 'COMPENSATING')
+              WHERE status IN ('PENDING', 'INVENTORY_RESERVED', 'PAYMENT_AUTHORIZED', 'SHIPMENT_CREATED', 'COMPENSATING')
                 AND step_deadline < now()
               ORDER BY step_deadline
               LIMIT $1
