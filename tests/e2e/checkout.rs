@@ -355,7 +355,7 @@ async fn checkout_refuses_empty_busy_foreign_and_malformed_requests() {
         )
         .await;
     refused.expect_error(400, "validation_failed");
-    let fields: Vec<&str> = refused.body["details"]
+    let fields: Vec<&str> = refused.body["error"]["details"]
         .as_array()
         .unwrap()
         .iter()
