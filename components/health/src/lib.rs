@@ -1,4 +1,4 @@
-//! `GET /health` — checks PostgreSQL and Redis.
+//! `GET /health` — checks PostgreSQL and Redis; `?deep=1` also the event store and the sagas.
 
 use spin_sdk::http::{IncomingRequest, Response};
 use spincart_operations::platform::http::{serve, Endpoint};
