@@ -987,10 +987,49 @@ fn side_by_side(all: &[Figures], options: &Options) -> String {
     report
 }
 
+/// The series `/metrics` of the app under load ended with most worth a look (the saga's duration,
+/// checkout latency, the counters); the whole scrape goes to `target/<name>-metrics.txt`.
+async fn scrape_metrics(base_url: &str, name: &str) -> String {
+    let text = match reqwest::get(format!("{base_url}/metrics")).await {
+        Ok(response) => response.text().await.unwrap_or_default(),
+        Err(e) => return format!("(scrape failed: {e})"),
+    };
+    let path = spincart_tests::repo_root().join(format!("target/{name}-metrics.txt"));
+    std::fs::write(&path, &text).unwrap();
+    let wanted = [
+        "spincart_saga_duration_seconds_",
+        "spincart_saga_success_ratio",
+        "spincart_cart_conversion_ratio",
+        "spincart_cart_abandonment_ratio",
+        "spincart_cart_operations_total",
+        "spincart_cache_requests_total",
+        "spincart_stock_lock_conflicts_total",
+        "spincart_events_publish",
+        "spincart_dead_letters_total",
+        "spincart_sagas{",
+    ];
+    let checkout = "spincart_request_duration_seconds_count";
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| {
+            (wanted.iter().any(|w| l.starts_with(w)) && !l.contains("_bucket"))
+                || (l.starts_with(checkout) && l.contains("checkout"))
+        })
+        .take(60)
+        .collect();
+    format!(
+        "```\n{}\n```\n(all of it: {})",
+        lines.join("\n"),
+        path.display()
+    )
+}
+
 #[tokio::main]
 async fn main() {
     let options = options();
     let mut all = Vec::new();
+    let mut scrapes = Vec::new();
     let mut guard_db = None;
     match &options.url {
         Some(url) => {
@@ -1003,6 +1042,7 @@ async fn main() {
                 running: None,
             };
             all.push(measure(&target, &options).await);
+            scrapes.push((target.label.clone(), scrape_metrics(&target.base_url, "bench-url").await));
             guard_db = options.db_url.clone();
         }
         None => {
@@ -1028,6 +1068,7 @@ async fn main() {
                     running: Some(running),
                 };
                 all.push(measure(&target, &options).await);
+                scrapes.push((target.label.clone(), scrape_metrics(&target.base_url, &name).await));
                 guard_db = target.db_url.clone();
                 // Dropping the target stops the app before the next one starts.
             }
@@ -1037,6 +1078,9 @@ async fn main() {
     if let Some(db_url) = guard_db.filter(|_| wanted(&options, "zero-row guard")) {
         eprintln!("==> zero-row guard: plain and wrapped statements on PostgreSQL");
         report.push_str(&zero_row_guard_cost(&db_url, 2000).await);
+    }
+    for (label, scrape) in &scrapes {
+        report.push_str(&format!("\n### `/metrics` after the run: {label}\n\n{scrape}\n"));
     }
     println!("\n{report}");
     let path = spincart_tests::repo_root().join("target/bench-report.md");

@@ -156,7 +156,7 @@ fn start(
             lines: lines.clone(),
             total: total.amount(),
             currency: total.currency().as_str().to_owned(),
-            shipping_address: Some(shipping_address.clone()),
+            shipping_address: Some(Box::new(shipping_address.clone())),
         };
         spincart_orders::place(tx, placed, &mut outbox, causation)?;
         spincart_saga::queries::insert(
@@ -180,7 +180,7 @@ fn start(
         )?;
         Ok(())
     })?;
-    platform::metrics::count("spincart_cart_operations_total", &[("operation", "checkout")], 1);
+    spincart_cart::count_operation("checkout");
     outbox.publish(&db);
     let location = format!("/api/v1/orders/{order_id}");
     Ok(Reply::accepted(&serde_json::json!({

@@ -69,7 +69,7 @@ pub enum OrderEvent {
         currency: String,
         /// Where it goes (orders placed before shipping existed have none).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        shipping_address: Option<ShippingAddress>,
+        shipping_address: Option<Box<ShippingAddress>>,
     },
     Confirmed {
         payment_id: PaymentId,
@@ -159,7 +159,7 @@ impl Order {
                 lines: lines.clone(),
                 total: total.clone(),
                 currency: currency.clone(),
-                shipping_address: shipping_address.clone(),
+                shipping_address: shipping_address.as_deref().cloned(),
                 payment_id: None,
                 cancel_requested: false,
                 version: 1,
