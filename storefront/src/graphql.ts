@@ -99,6 +99,40 @@ export interface StoredEvent {
   data?: unknown
 }
 
+/** Where an order goes, as the checkout stored it (trimmed; postal code and country upper-case). */
+export interface ShippingAddress {
+  name: string
+  line1: string
+  line2?: string | null
+  city: string
+  postalCode: string
+  /** ISO 3166-1 alpha-2, e.g. "GB". */
+  country: string
+}
+
+/** What `checkout` takes as `shippingAddress` (`ShippingAddressInput!`). */
+export interface ShippingAddressInput {
+  name: string
+  line1: string
+  line2?: string | null
+  city: string
+  postalCode: string
+  country: string
+}
+
+export type ShipmentStatus = 'requested' | 'booked' | 'rejected' | 'cancelled' | 'shipped'
+
+/** An order's shipment with the (simulated) carrier. */
+export interface Shipment {
+  id: string
+  status: ShipmentStatus | string
+  /** "SC" and 12 hex digits, once booked. */
+  trackingNumber?: string | null
+  /** Why it was rejected or cancelled. */
+  reason?: string | null
+  updatedAt: string
+}
+
 export interface Order {
   id: string
   userId: string
@@ -109,6 +143,10 @@ export interface Order {
   currency: string
   version: number
   saga: OrderSaga
+  /** null for orders placed before shipping existed. */
+  shippingAddress?: ShippingAddress | null
+  /** null until the saga asks the carrier (after the payment is authorized). */
+  shipment?: Shipment | null
   createdAt: string
   updatedAt: string
   /** Not a field of Order: attached by the client from `orderHistory`. */
@@ -194,7 +232,9 @@ export const CART_FIELDS = `id userId status version currency itemCount total ex
 
 export const ORDER_FIELDS = `id userId cartId status total currency version createdAt updatedAt
   items { productId sku name unitPrice quantity lineTotal }
-  saga { id status step updatedAt }`
+  saga { id status step updatedAt }
+  shippingAddress { name line1 line2 city postalCode country }
+  shipment { id status trackingNumber reason updatedAt }`
 
 export const EVENT_FIELDS = `position eventId eventType correlationId causationId aggregateType aggregateId aggregateVersion occurredAt publishedAt data`
 
@@ -236,8 +276,8 @@ export const REMOVE_FROM_CART = `mutation RemoveFromCart($cartId: ID!, $productI
   removeFromCart(cartId: $cartId, productId: $productId, idempotencyKey: $key) { ${CART_FIELDS} }
 }`
 
-export const CHECKOUT = `mutation Checkout($cartId: ID!, $paymentToken: String!, $key: String) {
-  checkout(cartId: $cartId, paymentToken: $paymentToken, idempotencyKey: $key) { orderId sagaId status }
+export const CHECKOUT = `mutation Checkout($cartId: ID!, $paymentToken: String!, $shippingAddress: ShippingAddressInput!, $key: String) {
+  checkout(cartId: $cartId, paymentToken: $paymentToken, shippingAddress: $shippingAddress, idempotencyKey: $key) { orderId sagaId status }
 }`
 
 export const ORDERS = `query Orders($page: Int, $limit: Int) {

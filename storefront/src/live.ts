@@ -58,7 +58,7 @@ export async function readOrder(id: string, waitSeconds?: number, signal?: Abort
   return withHistory(order, signal)
 }
 
-const signature = (o: Order) => `${o.version}|${o.status}|${o.saga.status}|${o.saga.step}|${o.saga.updatedAt}`
+const signature = (o: Order) => `${o.version}|${o.status}|${o.saga.status}|${o.saga.step}|${o.saga.updatedAt}|${o.shipment?.status ?? ''}|${o.shipment?.updatedAt ?? ''}`
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -1,4 +1,4 @@
-// What the order page shows of a checkout saga: its three steps and, after a failure or a
+// What the order page shows of a checkout saga: its four steps and, after a failure or a
 // cancel, the compensations — derived from the saga's status and the events it caused.
 
 import type { Order, StoredEvent } from './graphql'
@@ -24,10 +24,13 @@ interface StepDef {
 export const FORWARD: StepDef[] = [
   { step: 'reserve_inventory', label: 'Reserve inventory', startedBy: ['cart.checkout_requested', 'order.placed'], doneBy: ['inventory.reserved'], failedBy: ['inventory.rejected'] },
   { step: 'authorize_payment', label: 'Authorize payment', startedBy: ['inventory.reserved'], doneBy: ['payment.authorized'], failedBy: ['payment.declined'] },
-  { step: 'confirm_order', label: 'Confirm order', startedBy: ['payment.authorized'], doneBy: ['order.confirmed'], failedBy: [] },
+  { step: 'create_shipment', label: 'Book shipment', startedBy: ['payment.authorized', 'shipment.requested'], doneBy: ['shipment.created'], failedBy: ['shipment.rejected'] },
+  { step: 'confirm_order', label: 'Confirm order', startedBy: ['shipment.created'], doneBy: ['order.confirmed'], failedBy: [] },
 ]
 
+// In the order they run: the last step done is undone first.
 export const COMPENSATIONS: StepDef[] = [
+  { step: 'cancel_shipment', label: 'Cancel shipment', startedBy: ['saga.cancel_shipment_requested'], doneBy: ['shipment.cancelled'], failedBy: [] },
   { step: 'cancel_payment', label: 'Cancel payment', startedBy: ['saga.cancel_payment_requested'], doneBy: ['payment.voided', 'payment.refunded'], failedBy: [] },
   { step: 'release_inventory', label: 'Release inventory', startedBy: ['saga.release_inventory_requested'], doneBy: ['inventory.released'], failedBy: [] },
   { step: 'restore_cart', label: 'Restore cart', startedBy: ['saga.restore_cart_requested'], doneBy: ['cart.restored'], failedBy: [] },
@@ -37,7 +40,8 @@ const FORWARD_DONE_BY_STATUS: Record<string, number> = {
   PENDING: 0,
   INVENTORY_RESERVED: 1,
   PAYMENT_AUTHORIZED: 2,
-  CONFIRMED: 3,
+  SHIPMENT_CREATED: 3,
+  CONFIRMED: 4,
 }
 
 const FAILURE = ['COMPENSATING', 'COMPENSATED', 'COMPENSATION_FAILED']
@@ -66,7 +70,7 @@ export function forwardSteps(order: Order): StepView[] {
   const events = seen(order.history ?? [])
   const sagaStatus = order.saga.status
   const failed = FAILURE.includes(sagaStatus) || (sagaStatus !== 'CANCELLED' && order.status === 'FAILED')
-  const doneByStatus = FORWARD_DONE_BY_STATUS[sagaStatus] ?? (sagaStatus === 'CANCELLED' && events.has('order.confirmed') ? 3 : -1)
+  const doneByStatus = FORWARD_DONE_BY_STATUS[sagaStatus] ?? (sagaStatus === 'CANCELLED' && events.has('order.confirmed') ? FORWARD.length : -1)
   let blamed = false
   return FORWARD.map((def, i): StepView => {
     const doneAt = first(events, def.doneBy)
@@ -92,17 +96,20 @@ export function compensationSteps(order: Order): StepView[] {
   const sagaStatus = order.saga.status
   const compensating = FAILURE.includes(sagaStatus) || sagaStatus === 'CANCELLED' || order.status === 'FAILED'
   const out: StepView[] = []
-  for (const def of COMPENSATIONS) {
+  COMPENSATIONS.forEach((def, i) => {
     const requestedAt = first(events, def.startedBy)
     const doneAt = first(events, def.doneBy)
     const current = order.saga.step === def.step
-    if (!requestedAt && !doneAt && !current) continue
+    if (!requestedAt && !doneAt && !current) return
+    // Compensations run one after another, so one is over once a later one has started (some
+    // finish without an event of their own, e.g. cancelling a shipment the carrier rejected).
+    const laterStarted = COMPENSATIONS.slice(i + 1).some((later) => first(events, later.startedBy) || order.saga.step === later.step)
     let state: StepState = 'running'
     if (doneAt) state = 'done'
     else if (current && sagaStatus === 'COMPENSATION_FAILED') state = 'failed'
-    else if (!current && (sagaStatus === 'COMPENSATED' || sagaStatus === 'CANCELLED')) state = 'done'
+    else if (!current && (laterStarted || sagaStatus === 'COMPENSATED' || sagaStatus === 'CANCELLED')) state = 'done'
     out.push({ step: def.step, label: def.label, state, at: doneAt ?? requestedAt })
-  }
+  })
   if (!out.length && compensating && sagaStatus === 'COMPENSATING') {
     out.push({ step: order.saga.step || 'compensating', label: 'Starting compensation', state: 'running' })
   }
@@ -115,6 +122,14 @@ export const STATE_TEXT: Record<StepState, string> = {
   done: 'Done',
   failed: 'Failed',
   skipped: 'Skipped',
+}
+
+export const SHIPMENT_STATUS_TEXT: Record<string, string> = {
+  requested: 'Waiting for the carrier',
+  booked: 'Booked',
+  rejected: 'Rejected by the carrier',
+  cancelled: 'Cancelled',
+  shipped: 'Handed to the carrier',
 }
 
 export const ORDER_STATUS_TEXT: Record<string, string> = {

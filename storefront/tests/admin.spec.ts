@@ -1,12 +1,12 @@
 // 3. Operations in the admin console: re-driving a saga that waits on its payment step (and
 //    then compensating it), and replaying a dead letter left by a provider that always errors.
-import { admin, customer, expect, gql, product, signInBrowser, snap, sweep, test, unique, type TestUser } from './support'
+import { admin, customer, expect, gql, product, shippingAddress, signInBrowser, snap, sweep, test, unique, type TestUser } from './support'
 import type { APIRequestContext } from '@playwright/test'
 
 async function checkoutVia(request: APIRequestContext, user: TestUser, productId: string, paymentToken: string) {
   const { openCart } = await gql(request, `mutation { openCart { id } }`, {}, user.token)
   await gql(request, `mutation($cartId: ID!, $productId: ID!) { addToCart(cartId: $cartId, productId: $productId, quantity: 1) { id } }`, { cartId: openCart.id, productId }, user.token)
-  const { checkout } = await gql(request, `mutation($cartId: ID!, $paymentToken: String!) { checkout(cartId: $cartId, paymentToken: $paymentToken) { orderId sagaId } }`, { cartId: openCart.id, paymentToken }, user.token)
+  const { checkout } = await gql(request, `mutation($cartId: ID!, $paymentToken: String!, $address: ShippingAddressInput!) { checkout(cartId: $cartId, paymentToken: $paymentToken, shippingAddress: $address) { orderId sagaId } }`, { cartId: openCart.id, paymentToken, address: shippingAddress() }, user.token)
   return checkout as { orderId: string; sagaId: string }
 }
 

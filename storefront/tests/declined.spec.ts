@@ -17,6 +17,8 @@ test('a declined card is compensated and the cart is restored', async ({ page, r
 
   await page.goto('/checkout')
   await expect(page.getByTestId('checkout-total')).toHaveText('298.00 USD')
+  await page.getByRole('button', { name: 'Use 1 Book Street' }).click()
+  await expect(page.getByLabel('Address line 1')).toHaveValue('1 Book Street')
   await page.getByLabel(/tok_decline/).check()
   await page.getByRole('button', { name: 'Place order' }).click()
   await expect(page).toHaveURL(/\/orders\/[0-9a-f-]{36}$/)
@@ -26,11 +28,15 @@ test('a declined card is compensated and the cart is restored', async ({ page, r
   await expect(page.getByTestId('saga-status')).toHaveText('COMPENSATED', { timeout: 60_000 })
   await expect(page.locator('[data-step="reserve_inventory"]')).toHaveAttribute('data-state', 'done')
   await expect(page.locator('[data-step="authorize_payment"]')).toHaveAttribute('data-state', 'failed')
+  await expect(page.locator('[data-step="create_shipment"]')).toHaveAttribute('data-state', 'skipped')
   await expect(page.locator('[data-step="confirm_order"]')).toHaveAttribute('data-state', 'skipped')
   const compensations = page.getByTestId('compensations')
   await expect(compensations.locator('[data-step="release_inventory"]')).toHaveAttribute('data-state', 'done')
   await expect(compensations.locator('[data-step="restore_cart"]')).toHaveAttribute('data-state', 'done')
+  await expect(compensations.locator('[data-step="cancel_shipment"]'), 'nothing was shipped, so nothing to cancel').toHaveCount(0)
   await expect(page.getByTestId('cart-restored')).toBeVisible()
+  await expect(page.getByTestId('shipping-address')).toContainText('1 Book Street')
+  await expect(page.getByTestId('shipment-status')).toContainText('the checkout ended before shipping')
 
   // The cart has its lines back.
   await page.getByTestId('cart-restored').getByRole('link', { name: 'Back to your cart' }).click()

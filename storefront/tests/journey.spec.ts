@@ -1,6 +1,7 @@
 // 1. The whole journey of a new customer, in the browser: register → sign in → browse →
-//    search → add two products → change a quantity → pay with tok_visa → the order turns
-//    CONFIRMED live on its page → the order is in the history.
+//    search → add two products → change a quantity → give a shipping address (a missing city is
+//    pointed out next to its field) → pay with tok_visa → the order turns CONFIRMED live on its
+//    page with its shipment booked → the order is in the history.
 import { admin, expect, product, snap, test, unique } from './support'
 
 test('a new customer buys two products and watches the order confirm live', async ({ page, request }) => {
@@ -77,10 +78,26 @@ test('a new customer buys two products and watches the order confirm live', asyn
   await page.getByRole('link', { name: 'Checkout' }).click()
   await expect(page.getByTestId('checkout-total')).toHaveText('117.49 USD')
   await expect(page.getByLabel(/tok_visa/)).toBeChecked()
+
+  // Where it goes: the carrier books 1 Book Street. Without a city the API answers
+  // validation_failed, shown next to the field, which gets the focus.
+  await expect(page.getByLabel('Full name')).toHaveValue('Jane Journey')
+  await page.getByLabel('Address line 1').fill('1 Book Street')
+  await page.getByLabel('Address line 2 (optional)').fill('Flat 2')
+  await page.getByLabel('Postal code').fill('n1 9gu')
+  await page.getByLabel('Country').fill('gb')
+  await page.getByRole('button', { name: 'Place order' }).click()
+  await expect(page.getByTestId('error')).toHaveAttribute('data-code', 'validation_failed')
+  await expect(page.getByTestId('error-city')).not.toBeEmpty()
+  await expect(page.getByLabel('City')).toHaveAttribute('aria-invalid', 'true')
+  await expect(page.getByLabel('City')).toBeFocused()
+  await expect(page).toHaveURL(/\/checkout$/)
+  await page.getByLabel('City').fill('London')
+  await snap(page, 'checkout')
   await page.getByRole('button', { name: 'Place order' }).click()
   await expect(page).toHaveURL(/\/orders\/[0-9a-f-]{36}$/)
   const orderId = page.url().split('/').pop()!
-  await expect(page.getByTestId('saga-steps').getByRole('listitem')).toHaveCount(3)
+  await expect(page.getByTestId('saga-steps').getByRole('listitem')).toHaveCount(4)
   await snap(page, 'order-live-progress')
 
   // CONFIRMED arrives without reloading the page.
@@ -88,9 +105,19 @@ test('a new customer buys two products and watches the order confirm live', asyn
   page.on('load', () => { reloaded = true })
   await expect(page.getByTestId('order-status')).toHaveText('Confirmed', { timeout: 60_000 })
   await expect(page.getByTestId('saga-status')).toHaveText('CONFIRMED')
-  for (const step of ['reserve_inventory', 'authorize_payment', 'confirm_order']) {
+  for (const step of ['reserve_inventory', 'authorize_payment', 'create_shipment', 'confirm_order']) {
     await expect(page.locator(`[data-step="${step}"]`)).toHaveAttribute('data-state', 'done')
   }
+  // The shipment, booked with the carrier's tracking number, and the address as stored.
+  await expect(page.getByTestId('shipment-status')).toHaveAttribute('data-status', 'booked')
+  await expect(page.getByTestId('tracking-number')).toHaveText(/^SC[0-9A-F]{12}$/)
+  const tracking = (await page.getByTestId('tracking-number').textContent())!.trim()
+  const address = page.getByTestId('shipping-address')
+  await expect(address).toContainText('Jane Journey')
+  await expect(address).toContainText('1 Book Street')
+  await expect(address).toContainText('Flat 2')
+  await expect(address).toContainText('N1 9GU London')
+  await expect(address).toContainText('GB')
   await expect(page.getByTestId('compensations')).toHaveCount(0)
   await expect(page.getByTestId('order-total')).toHaveText('117.49 USD')
   expect(reloaded, 'the order page updated in place').toBe(false)
@@ -103,4 +130,6 @@ test('a new customer buys two products and watches the order confirm live', asyn
   await expect(row).toContainText('Confirmed')
   await expect(row).toContainText('117.49 USD')
   await expect(row).toContainText(`3 × ${mug.name}`)
+  await expect(row.getByTestId('order-shipment')).toContainText('Booked')
+  await expect(row.getByTestId('order-shipment')).toContainText(tracking)
 })

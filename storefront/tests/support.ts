@@ -107,6 +107,13 @@ export async function product(request: APIRequestContext, adminUser: TestUser, i
   return createProduct
 }
 
+/** A shipping address for `checkout` (GraphQL input); the simulated carrier answers by `line1`:
+ *  "1 Book Street" books, "2 Reject Road" rejects, "3 Flaky Lane" fails once, "4 Silent Way"
+ *  never answers. */
+export function shippingAddress(line1 = '1 Book Street') {
+  return { name: 'Ada Lovelace', line1, city: 'London', postalCode: 'N1 9GU', country: 'GB' }
+}
+
 /** Puts a session in the browser's localStorage, as the login page does. */
 export async function signInBrowser(page: Page, user: TestUser) {
   await page.goto('/login')

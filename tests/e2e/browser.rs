@@ -1,5 +1,6 @@
 //! The storefront in a real browser: the Playwright tests of `storefront/tests` (the shopper's
-//! journey, a declined card, the admin console, a customer kept out of it) in Debian's
+//! journey with a shipping address, a declined card, an address the carrier rejects, the admin
+//! console, a customer kept out of it) in Debian's
 //! Chromium, against an app of their own on the runtime under test. Screenshots of a failure go
 //! to `target/playwright/`, the deliberate ones (catalog, cart, live order, saga monitor) to
 //! `target/screenshots/`.
@@ -43,7 +44,7 @@ async fn the_storefront_passes_its_browser_tests_in_chromium() {
         running.log_path.display()
     );
     assert!(
-        printed.contains("4 passed"),
-        "all four browser tests ran:\n{printed}"
+        printed.contains("5 passed"),
+        "all five browser tests ran:\n{printed}"
     );
 }

@@ -37,7 +37,19 @@ async fn error_code(app: &TestApp, token: Option<&str>, query: &str, variables: 
 }
 
 const CART: &str = "id status version itemCount total currency items { productId sku name unitPrice quantity lineTotal availability lockedUntil product { id name available } }";
-const ORDER: &str = "id status total currency version items { productId quantity lineTotal } saga { id status step updatedAt }";
+const ORDER: &str = "id status total currency version items { productId quantity lineTotal } saga { id status step updatedAt } shippingAddress { name line1 line2 city postalCode country } shipment { id status trackingNumber reason updatedAt }";
+
+/// A test address the simulated carrier books (`line1` "1 Book Street"), as GraphQL input.
+fn address(line1: &str) -> Value {
+    json!({ "name": "Ada GraphQL", "line1": line1, "line2": "Flat 2", "city": "London", "postalCode": "n1 9gu", "country": "GB" })
+}
+
+/// The carrier's tracking number: "SC" and 12 hex digits.
+fn is_tracking_number(value: &Value) -> bool {
+    value.as_str().is_some_and(|t| {
+        t.len() == 14 && t.starts_with("SC") && t[2..].chars().all(|c| c.is_ascii_hexdigit())
+    })
+}
 
 async fn admin_product(app: &TestApp, admin: &User, price: &str, stock: i64) -> Value {
     let sku = format!("GQL-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
@@ -139,8 +151,13 @@ async fn a_shopper_registers_fills_a_cart_and_checks_out_through_graphql_alone()
     .await;
     assert_eq!(read["cart"]["version"], cart["version"]);
 
-    let started = data(app, Some(&token), &format!("mutation($c: ID!) {{ checkout(cartId: $c, paymentToken: \"tok_visa\") {{ orderId sagaId status order {{ {ORDER} }} }} }}"), json!({ "c": cart_id })).await["checkout"].clone();
+    let started = data(app, Some(&token), &format!("mutation($c: ID!, $a: ShippingAddressInput!) {{ checkout(cartId: $c, paymentToken: \"tok_visa\", shippingAddress: $a) {{ orderId sagaId status order {{ {ORDER} }} }} }}"), json!({ "c": cart_id, "a": address("1 Book Street") })).await["checkout"].clone();
     assert_eq!(started["status"], "PENDING");
+    assert_eq!(
+        started["order"]["shippingAddress"],
+        json!({ "name": "Ada GraphQL", "line1": "1 Book Street", "line2": "Flat 2", "city": "London", "postalCode": "N1 9GU", "country": "GB" }),
+        "the address as stored (the postal code upper-case)"
+    );
     let order_id = started["orderId"].as_str().unwrap().to_owned();
     let confirmed = spincart_tests::eventually(
         Duration::from_secs(60),
@@ -159,6 +176,14 @@ async fn a_shopper_registers_fills_a_cart_and_checks_out_through_graphql_alone()
     .await;
     assert_eq!(confirmed["order"]["status"], "CONFIRMED");
     assert_eq!(confirmed["order"]["total"], "37.50");
+    let shipment = &confirmed["order"]["shipment"];
+    assert_eq!(shipment["status"], "booked", "{confirmed}");
+    assert!(
+        is_tracking_number(&shipment["trackingNumber"]),
+        "a booked shipment has the carrier's tracking number: {shipment}"
+    );
+    assert!(shipment["reason"].is_null(), "{shipment}");
+    assert_eq!(confirmed["order"]["shippingAddress"]["city"], "London");
 
     let orders = data(
         app,
@@ -177,6 +202,7 @@ async fn a_shopper_registers_fills_a_cart_and_checks_out_through_graphql_alone()
         .map(|e| e["eventType"].as_str().unwrap())
         .collect();
     assert!(types.contains(&"order.confirmed"), "{types:?}");
+    assert!(types.contains(&"shipment.created"), "{types:?}");
 
     let next_cart = data(
         app,
@@ -288,6 +314,41 @@ async fn graphql_errors_carry_the_rest_error_codes() {
     .await;
     assert_eq!(e["code"], "idempotency_key_reused");
 
+    let checkout = "mutation($c: ID!, $a: ShippingAddressInput!) { checkout(cartId: $c, paymentToken: \"tok_visa\", shippingAddress: $a) { orderId } }";
+    let mut bad = address("1 Book Street");
+    bad["city"] = json!(" ");
+    bad["country"] = json!("XX");
+    let e = error_code(
+        app,
+        Some(&customer.token),
+        checkout,
+        json!({ "c": cart, "a": bad }),
+    )
+    .await;
+    assert_eq!(e["code"], "validation_failed");
+    let fields: Vec<&str> = e["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["shipping_address.city", "shipping_address.country"],
+        "{e}"
+    );
+    let e = error_code(
+        app,
+        Some(&customer.token),
+        "mutation($c: ID!) { checkout(cartId: $c, paymentToken: \"tok_visa\") { orderId } }",
+        json!({ "c": cart }),
+    )
+    .await;
+    assert!(
+        e.get("code").is_none(),
+        "a missing shippingAddress is refused by the schema itself: {e}"
+    );
+
     let other = app.customer().await;
     let e = error_code(
         app,
@@ -338,7 +399,22 @@ async fn an_admin_runs_the_back_office_through_graphql() {
         .iter()
         .map(|s| s["status"].as_str().unwrap())
         .collect();
-    assert_eq!(steps, ["done", "done", "done"]);
+    assert_eq!(steps, ["done", "done", "done", "done"]);
+    let names: Vec<&str> = one["saga"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "reserve_inventory",
+            "authorize_payment",
+            "create_shipment",
+            "confirm_order"
+        ]
+    );
     let events = data(app, token, "query($s: ID!) { events(correlationId: $s, limit: 5) { limit nextAfter items { eventType } } }", json!({ "s": saga })).await;
     assert_eq!(events["events"]["limit"], 5);
     let e = error_code(
@@ -365,6 +441,10 @@ async fn an_admin_runs_the_back_office_through_graphql() {
     )
     .await;
     assert_eq!(shipped["shipOrder"]["status"], "SHIPPED");
+    assert_eq!(
+        shipped["shipOrder"]["shipment"]["status"], "shipped",
+        "the booked shipment went to the carrier: {shipped}"
+    );
 
     let (user, cart, _) = app.shopper("4.00", 5, 1).await;
     let order = app.place_order(&user, &cart, "tok_visa").await;

@@ -136,17 +136,22 @@ impl Mutation {
     }
 
     /// Check the cart out with a test payment token (tok_visa, tok_decline, tok_error,
-    /// tok_flaky, tok_timeout): starts the checkout saga. `POST /api/v1/carts/{id}/checkout`.
+    /// tok_flaky, tok_timeout) and where to ship it (see `ShippingAddressInput` for the test
+    /// addresses): starts the checkout saga. `POST /api/v1/carts/{id}/checkout`.
     async fn checkout(
         &self,
         ctx: &Context<'_>,
         cart_id: ID,
         payment_token: String,
+        shipping_address: ShippingAddressInput,
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<CheckoutStarted> {
         Call::post(format!("/api/v1/carts/{}/checkout", cart_id.as_str()))
             .param("id", cart_id.as_str())
-            .json(json!({ "payment_token": payment_token }))
+            .json(json!({
+                "payment_token": payment_token,
+                "shipping_address": serde_json::to_value(&shipping_address)?,
+            }))
             .idempotency_key(idempotency_key)
             .run(caller(ctx), spincart_checkout::checkout_cart)
     }
@@ -165,7 +170,8 @@ impl Mutation {
             .run(caller(ctx), spincart_checkout::cancel)
     }
 
-    /// Ship a confirmed order (admin). `POST /api/v1/orders/{id}/ship`.
+    /// Ship a confirmed order (admin): its stock leaves and its booked shipment is handed to
+    /// the carrier (`shipment_not_booked` when there is none). `POST /api/v1/orders/{id}/ship`.
     async fn ship_order(
         &self,
         ctx: &Context<'_>,

@@ -132,7 +132,37 @@ pub struct Order {
     pub currency: String,
     pub version: i64,
     pub saga: OrderSaga,
+    /// Where it goes; null for orders placed before shipping existed.
+    pub shipping_address: Option<ShippingAddress>,
+    /// Its shipment, once the saga has asked the carrier for one.
+    pub shipment: Option<Shipment>,
     pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Where an order goes, as the checkout stored it (trimmed; postal code and country
+/// upper-case).
+#[derive(Debug, Clone, Deserialize, SimpleObject)]
+pub struct ShippingAddress {
+    pub name: String,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub postal_code: String,
+    /// An ISO 3166-1 alpha-2 code, e.g. "GB".
+    pub country: String,
+}
+
+/// An order's shipment with the (simulated) carrier.
+#[derive(Debug, Clone, Deserialize, SimpleObject)]
+pub struct Shipment {
+    pub id: ID,
+    /// requested, booked, rejected, cancelled or shipped.
+    pub status: String,
+    /// The carrier's tracking number once booked: "SC" and 12 hex digits.
+    pub tracking_number: Option<String>,
+    /// Why it was rejected or cancelled.
+    pub reason: Option<String>,
     pub updated_at: String,
 }
 
@@ -161,9 +191,11 @@ impl OrderLine {
 #[derive(Debug, Clone, Deserialize, SimpleObject)]
 pub struct OrderSaga {
     pub id: ID,
+    /// PENDING, INVENTORY_RESERVED, PAYMENT_AUTHORIZED, SHIPMENT_CREATED, CONFIRMED,
+    /// COMPENSATING, COMPENSATED, CANCELLED or COMPENSATION_FAILED.
     pub status: String,
-    /// reserve_inventory, authorize_payment, confirm_order, a compensation (cancel_payment,
-    /// release_inventory, restore_cart) or done.
+    /// reserve_inventory, authorize_payment, create_shipment, confirm_order, a compensation
+    /// (cancel_shipment, cancel_payment, release_inventory, restore_cart) or done.
     pub step: String,
     pub updated_at: String,
 }
@@ -215,9 +247,12 @@ pub struct Saga {
     pub order_id: ID,
     pub cart_id: ID,
     pub user_id: ID,
+    /// PENDING, INVENTORY_RESERVED, PAYMENT_AUTHORIZED, SHIPMENT_CREATED, CONFIRMED,
+    /// COMPENSATING, COMPENSATED, CANCELLED or COMPENSATION_FAILED.
     pub status: String,
     pub step: String,
-    /// The compensations to run, in order (cancel_payment, release_inventory, restore_cart).
+    /// The compensations to run, in order (cancel_shipment, cancel_payment, release_inventory,
+    /// restore_cart).
     pub compensations: Vec<String>,
     pub compensations_done: i64,
     pub reason: Option<String>,
@@ -345,4 +380,66 @@ pub struct ProductChanges {
     pub price: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
+}
+
+/// Where a checkout's order goes. The simulated carrier answers by `line1` (case-insensitive):
+/// "1 Book Street" (or any other address) is booked, "2 Reject Road" is rejected, "3 Flaky
+/// Lane" fails once and is then booked, "4 Silent Way" is never answered (the step times out).
+#[derive(Debug, InputObject, serde::Serialize)]
+pub struct ShippingAddressInput {
+    /// At most 100 characters.
+    pub name: String,
+    /// At most 200 characters.
+    pub line1: String,
+    /// At most 200 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    /// At most 100 characters.
+    pub city: String,
+    /// 1 to 16 letters, digits, spaces or '-', starting and ending with a letter or digit.
+    pub postal_code: String,
+    /// An ISO 3166-1 alpha-2 code in capitals, e.g. "GB".
+    pub country: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shipping_address_without_line2_leaves_it_out_of_the_rest_body() {
+        let input = ShippingAddressInput {
+            name: "Ada Lovelace".into(),
+            line1: "1 Book Street".into(),
+            line2: None,
+            city: "London".into(),
+            postal_code: "N1 9GU".into(),
+            country: "GB".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&input).unwrap(),
+            serde_json::json!({"name": "Ada Lovelace", "line1": "1 Book Street", "city": "London", "postal_code": "N1 9GU", "country": "GB"})
+        );
+    }
+
+    #[test]
+    fn an_order_decodes_with_and_without_its_shipment() {
+        let mut order = serde_json::json!({
+            "id": "o", "user_id": "u", "cart_id": "c", "status": "PENDING", "items": [],
+            "total": "1.00", "currency": "USD", "version": 1,
+            "saga": {"id": "s", "status": "PAYMENT_AUTHORIZED", "step": "create_shipment", "updated_at": "t"},
+            "shipping_address": null, "shipment": null, "created_at": "t", "updated_at": "t"
+        });
+        let decoded: Order = serde_json::from_value(order.clone()).unwrap();
+        assert!(decoded.shipping_address.is_none() && decoded.shipment.is_none());
+
+        order["shipping_address"] = serde_json::json!({"name": "Ada", "line1": "1 Book Street", "city": "London", "postal_code": "N1 9GU", "country": "GB"});
+        order["shipment"] = serde_json::json!({"id": "sh", "status": "booked", "tracking_number": "SC0123456789AB", "reason": null, "updated_at": "t"});
+        let decoded: Order = serde_json::from_value(order).unwrap();
+        assert_eq!(decoded.shipping_address.unwrap().line2, None);
+        assert_eq!(
+            decoded.shipment.unwrap().tracking_number.as_deref(),
+            Some("SC0123456789AB")
+        );
+    }
 }
