@@ -20,7 +20,10 @@ Every YAML document under deploy/spinkube/ (secret.example.yaml included) is che
   one replica, variables exist in spin.toml's [variables] and are read by the app's components,
   required ones are set everywhere, saga_shards equals spin.toml's default on every SpinApp,
   *_host values match the Secret template's URLs, Secret references point at existing keys, and
-  the sweep CronJob calls the Service of the SpinApp that serves the maintenance route.
+  the sweep CronJob calls the Service of the SpinApp that serves the maintenance route;
+* the Grafana dashboard (deploy/grafana/spincart-dashboard.json): valid JSON, every metric its
+  queries name is declared (the family table of crates/spincart-platform/src/metrics.rs, the
+  gauges of crates/spincart-operations/src/metrics.rs), and every family has a panel.
 
 Needs Python >= 3.11 (tomllib), PyYAML, jsonschema and kubernetes-validate (pinned versions: see
 deploy/TEST_STEP.txt).
@@ -652,6 +655,68 @@ def summary(result: Result, k8s_version: str) -> str:
             f"shards in {', '.join(consumer_apps)})")
 
 
+# --- the Grafana dashboard ------------------------------------------------------------------------
+
+DASHBOARD = ROOT / "deploy" / "grafana" / "spincart-dashboard.json"
+# Where the metric names are declared: the platform's family table (counters, histograms) and
+# the gauges of GET /metrics.
+FAMILIES_RS = ROOT / "crates" / "spincart-platform" / "src" / "metrics.rs"
+GAUGES_RS = ROOT / "crates" / "spincart-operations" / "src" / "metrics.rs"
+FAMILY_RE = re.compile(r'Family\s*\{\s*name:\s*"(spincart_[a-z0-9_]+)",\s*kind:\s*Kind::(Counter|Histogram)')
+METRIC_RE = re.compile(r"\bspincart_[a-z0-9_]+\b")
+
+
+def declared_metrics(families_rs: Path = FAMILIES_RS,
+                     gauges_rs: Path = GAUGES_RS) -> tuple[dict[str, str], set[str]]:
+    """({family: "counter" | "histogram"} of the platform's table, {gauge names of /metrics})."""
+    families = {name: kind.lower() for name, kind in FAMILY_RE.findall(families_rs.read_text())}
+    gauges = set(re.findall(r'"(spincart_[a-z0-9_]+)"', gauges_rs.read_text())) - set(families)
+    return families, gauges
+
+
+def dashboard_queries(node: Any) -> list[str]:
+    """Every `expr` of every panel (rows and nested panels included)."""
+    if isinstance(node, dict):
+        found = [node["expr"]] if isinstance(node.get("expr"), str) else []
+        return found + [e for value in node.values() for e in dashboard_queries(value)]
+    if isinstance(node, list):
+        return [e for value in node for e in dashboard_queries(value)]
+    return []
+
+
+def dashboard_problems(dashboard: Path = DASHBOARD, families_rs: Path = FAMILIES_RS,
+                       gauges_rs: Path = GAUGES_RS) -> list[str]:
+    """The dashboard is JSON, every metric its queries name is one /metrics serves, and every
+    family of the platform's table has a panel."""
+    label = dashboard.relative_to(ROOT) if dashboard.is_relative_to(ROOT) else dashboard
+    try:
+        board = json.loads(dashboard.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        return [f"{label}: not valid JSON: {e}"]
+    families, gauges = declared_metrics(families_rs, gauges_rs)
+    if not families:
+        return [f"{families_rs}: no metric families found (has the FAMILIES table changed shape?)"]
+    histograms = {n for n, k in families.items() if k == "histogram"}
+    queries = dashboard_queries(board.get("panels"))
+    if not queries:
+        return [f"{label}: no panel has a query"]
+    out, used = [], set()
+    for query in queries:
+        for name in METRIC_RE.findall(query):
+            base = re.sub(r"_(bucket|sum|count)$", "", name)
+            if name in families or name in gauges:
+                used.add(name)
+            elif base in histograms and base != name:
+                used.add(base)
+            else:
+                out.append(f"{label}: the query {query!r} uses {name}, which GET /metrics does not "
+                           f"serve (declared in {FAMILIES_RS.relative_to(ROOT)} or "
+                           f"{GAUGES_RS.relative_to(ROOT)})")
+    for name in sorted(set(families) - used):
+        out.append(f"{label}: no panel shows {name} ({families[name]})")
+    return out
+
+
 # --- self-test -----------------------------------------------------------------------------------
 
 Mutation = Callable[[dict[str, list[dict]]], None]
@@ -801,6 +866,16 @@ TEXT_MUTATIONS: list[tuple[str, str, Callable[[str], str], str]] = [
      "duplicate key 'replicas'"),
 ]
 
+DASHBOARD_MUTATIONS: list[tuple[str, Callable[[str], str], str]] = [
+    ("dashboard not JSON", lambda text: text.replace("{", "{,", 1), "not valid JSON"),
+    ("dashboard queries an unknown metric",
+     lambda text: text.replace("spincart_cart_operations_total[", "spincart_cart_operation_total[", 1),
+     "uses spincart_cart_operation_total"),
+    ("dashboard without a panel for a family",
+     lambda text: text.replace("spincart_dead_letters_total", "spincart_dead_letters"),
+     "no panel shows spincart_dead_letters_total"),
+]
+
 
 def self_test(k8s_version: str, verbose: bool) -> int:
     failures = []
@@ -860,7 +935,20 @@ def self_test(k8s_version: str, verbose: bool) -> int:
             path.write_text(after)
             run(name, directory, expected)
 
-    total = len(MUTATIONS) + len(TEXT_MUTATIONS)
+        # The dashboard: a copy broken in each way must fail.
+        for name, mutate_text, expected in DASHBOARD_MUTATIONS:
+            copy = Path(tmp) / DASHBOARD.name
+            copy.write_text(mutate_text(DASHBOARD.read_text()))
+            errors = dashboard_problems(copy)
+            hit = next((e for e in errors if expected in e), None)
+            if hit is None:
+                failures.append(name)
+                print(f"  NOT CAUGHT  {name}: expected an error containing {expected!r}; got "
+                      f"{errors or 'no error'}")
+            elif verbose:
+                print(f"  caught      {name}: {hit}")
+
+    total = len(MUTATIONS) + len(TEXT_MUTATIONS) + len(DASHBOARD_MUTATIONS)
     if failures:
         print(f"deploy/validate.py --self-test: FAILED: {len(failures)} of {total} broken manifests "
               f"passed validation: {', '.join(failures)}", file=sys.stderr)
@@ -882,12 +970,14 @@ def main() -> int:
     if args.self_test:
         return self_test(args.kubernetes_version, args.verbose)
     result = validate(k8s_version=args.kubernetes_version)
+    result.errors += dashboard_problems()
     if result.errors:
         for e in result.errors:
             print(f"deploy/validate.py: FAIL: {e}", file=sys.stderr)
         print(f"deploy/validate.py: {len(result.errors)} problem(s) in deploy/spinkube/", file=sys.stderr)
         return 1
-    print(summary(result, args.kubernetes_version))
+    print(summary(result, args.kubernetes_version) + f"; {DASHBOARD.relative_to(ROOT)} names only "
+          "metrics GET /metrics serves and shows every family")
     return 0
 
 

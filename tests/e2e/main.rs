@@ -17,5 +17,8 @@ mod helpers;
 mod identity;
 mod inventory;
 mod limits;
+mod metrics;
+mod shipping;
 mod statements;
 mod storefront_files;
+mod telemetry;

@@ -114,6 +114,9 @@ pub fn create(ctx: &Ctx) -> Result<Reply, ApiError> {
         Ok(true)
     })?;
     outbox.publish(&db);
+    if created {
+        count_operation("create");
+    }
     // Lost a race with another request of the same user: theirs is the open cart.
     let id = if created {
         id
@@ -139,7 +142,14 @@ pub fn get(ctx: &Ctx) -> Result<Reply, ApiError> {
         .header("cache-control")
         .is_some_and(|v| v.to_ascii_lowercase().contains("no-cache"));
     if !bypass {
-        if let Some(bytes) = cache::get(&cache::key(id, version)) {
+        let cached = cache::get(&cache::key(id, version));
+        let result = if cached.is_some() { "hit" } else { "miss" };
+        platform::metrics::count(
+            "spincart_cache_requests_total",
+            &[("cache", "cart"), ("result", result)],
+            1,
+        );
+        if let Some(bytes) = cached {
             return Ok(view_reply(200, version, bytes, "hit"));
         }
     }
@@ -150,10 +160,22 @@ pub fn get(ctx: &Ctx) -> Result<Reply, ApiError> {
 /// What a command did: the event to record, or nothing worth announcing.
 type Outcome = Option<(EventType, serde_json::Value)>;
 
+/// Counts a cart command that succeeded (`spincart_cart_operations_total{operation}`): create,
+/// add_item, update_item, remove_item, clear here, checkout in `spincart-checkout`.
+pub fn count_operation(operation: &str) {
+    platform::metrics::count(
+        "spincart_cart_operations_total",
+        &[("operation", operation)],
+        1,
+    );
+}
+
 /// Runs `command` on the caller's cart `{id}` in a transaction, honouring `If-Match`, then
-/// bumps the version and records the event, and answers with the fresh view.
+/// bumps the version and records the event, and answers with the fresh view; a command that
+/// commits counts as `operation`.
 fn mutate(
     ctx: &Ctx,
+    operation: &str,
     command: impl FnOnce(&Db, &Cart) -> Result<Outcome, ApiError>,
 ) -> Result<Reply, ApiError> {
     let caller = ctx.caller()?;
@@ -186,6 +208,7 @@ fn mutate(
         }
         Ok(())
     })?;
+    count_operation(operation);
     outbox.publish(&db);
     let (view, bytes) = fresh_view(&db, id)?;
     Ok(view_reply(200, view.version, bytes, "miss"))
@@ -227,7 +250,7 @@ pub fn add_item(ctx: &Ctx) -> Result<Reply, ApiError> {
     let product_id = ProductId::parse(&request.product_id)
         .map_err(|e| ApiError::invalid_field("product_id", e.to_string()))?;
     let quantity = quantity(request.quantity)?;
-    mutate(ctx, |tx, cart| {
+    mutate(ctx, "add_item", |tx, cart| {
         cart.ensure_active().map_err(cart_error)?;
         let product = queries::product_for_cart(tx, product_id)?
             .ok_or_else(|| ApiError::not_found("Product"))?;
@@ -259,7 +282,7 @@ pub fn update_item(ctx: &Ctx) -> Result<Reply, ApiError> {
     let product_id: ProductId = ctx.path_param("product_id", "Cart item")?;
     let request: SetQuantityRequest = ctx.json()?;
     let quantity = quantity(request.quantity)?;
-    mutate(ctx, |tx, cart| {
+    mutate(ctx, "update_item", |tx, cart| {
         let change = cart
             .set_quantity(product_id, quantity)
             .map_err(cart_error)?;
@@ -280,7 +303,7 @@ pub fn update_item(ctx: &Ctx) -> Result<Reply, ApiError> {
 /// `DELETE /api/v1/carts/{id}/items/{productId}`: removes the line and releases its stock.
 pub fn remove_item(ctx: &Ctx) -> Result<Reply, ApiError> {
     let product_id: ProductId = ctx.path_param("product_id", "Cart item")?;
-    mutate(ctx, |tx, cart| {
+    mutate(ctx, "remove_item", |tx, cart| {
         let change = cart.remove(product_id).map_err(cart_error)?;
         queries::set_lock(tx, cart.id, product_id, 0, 0)?.map_err(refused)?;
         queries::delete_line(tx, cart.id, product_id)?;
@@ -293,7 +316,7 @@ pub fn remove_item(ctx: &Ctx) -> Result<Reply, ApiError> {
 
 /// `DELETE /api/v1/carts/{id}`: empties the cart and releases every lock.
 pub fn empty(ctx: &Ctx) -> Result<Reply, ApiError> {
-    mutate(ctx, |tx, cart| {
+    mutate(ctx, "clear", |tx, cart| {
         let removed = cart.clear().map_err(cart_error)?;
         if removed.is_empty() {
             return Ok(None);

@@ -62,7 +62,12 @@ fn outcome(
         return Ok(Err(Refusal::UnknownProduct));
     }
     match refusal(&outcome, row)? {
-        Some(error) => Ok(Err(Refusal::Stock(error))),
+        Some(error) => {
+            if matches!(error, InventoryError::Insufficient { .. }) {
+                spincart_platform::metrics::count("spincart_stock_lock_conflicts_total", &[], 1);
+            }
+            Ok(Err(Refusal::Stock(error)))
+        }
         None => Err(DbError::Postgres(format!(
             "inventory answered an unexpected outcome {outcome:?}"
         ))),

@@ -142,18 +142,30 @@ pub fn publish_envelopes(envelopes: &[EventEnvelope]) -> Vec<uuid::Uuid> {
                 "cannot publish {} events now (the sweep will): {e}",
                 envelopes.len()
             );
+            for envelope in envelopes {
+                let labels = [("event_type", envelope.event_type.as_str())];
+                crate::metrics::count("spincart_events_publish_failed_total", &labels, 1);
+            }
             return Vec::new();
         }
     };
     let (connection, shards) = connection;
     let mut published = Vec::with_capacity(envelopes.len());
     for envelope in envelopes {
+        let labels = [("event_type", envelope.event_type.as_str())];
         match connection.publish(&channel_of(envelope, shards), &envelope.to_json()) {
-            Ok(()) => published.push(envelope.event_id.as_uuid()),
-            Err(e) => eprintln!(
-                "publishing {} {} failed: {e:?}",
-                envelope.event_type, envelope.event_id
-            ),
+            Ok(()) => {
+                published.push(envelope.event_id.as_uuid());
+                crate::metrics::count("spincart_events_published_total", &labels, 1);
+                crate::metrics::log_event("published", None, envelope);
+            }
+            Err(e) => {
+                eprintln!(
+                    "publishing {} {} failed: {e:?}",
+                    envelope.event_type, envelope.event_id
+                );
+                crate::metrics::count("spincart_events_publish_failed_total", &labels, 1);
+            }
         }
     }
     published
@@ -250,7 +262,35 @@ pub fn consume_with(
     on_dead_letter: Option<OnDeadLetter>,
     handle: impl FnOnce(&Db, &EventEnvelope, &mut Outbox, Delivery) -> Result<(), HandlerError>,
 ) -> anyhow::Result<Consumed> {
-    consume_reading_ahead(consumer, payload, on_dead_letter, None, handle)
+    consume_reading_ahead(
+        consumer,
+        payload,
+        on_dead_letter,
+        None,
+        Retry::from_settings(),
+        handle,
+    )
+}
+
+/// How a consumer's failed deliveries are retried: `attempts` deliveries in all, the second
+/// `delay_seconds` after the first failure, each later one twice as long after the one before
+/// (at most 5 minutes); then the message is dead-lettered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    pub attempts: i32,
+    pub delay_seconds: i64,
+}
+
+impl Retry {
+    /// Every consumer's default: `max_delivery_attempts` (5), the first retry after 1 s.
+    pub fn from_settings() -> Retry {
+        Retry {
+            attempts: crate::config::parse("max_delivery_attempts")
+                .unwrap_or(5)
+                .clamp(1, 100),
+            delay_seconds: 1,
+        }
+    }
 }
 
 /// A row that a consumer's handler reads (and locks) first, read in the same statement as the
@@ -271,8 +311,11 @@ pub fn consume_reading_ahead(
     payload: &[u8],
     on_dead_letter: Option<OnDeadLetter>,
     read_ahead: Option<fn(&EventEnvelope) -> ReadAhead>,
+    retry: Retry,
     handle: impl FnOnce(&Db, &EventEnvelope, &mut Outbox, Delivery) -> Result<(), HandlerError>,
 ) -> anyhow::Result<Consumed> {
+    // Records the message's duration and flushes its metrics to Redis when it ends.
+    let _timer = crate::metrics::RequestTimer::start(consumer, "event");
     let db = Db::connect()?;
     let envelope = match EventEnvelope::from_json(payload) {
         Ok(envelope) => envelope,
@@ -282,6 +325,7 @@ pub fn consume_reading_ahead(
             return Ok(Consumed::DeadLettered);
         }
     };
+    crate::metrics::log_event("consumed", Some(consumer), &envelope);
     let mut outbox = Outbox::default();
     let mut delivery = Delivery { attempt: 1 };
     let result = db.transaction(|tx| -> Result<bool, HandlerError> {
@@ -348,8 +392,15 @@ pub fn consume_reading_ahead(
             )
         }
         Err(HandlerError::Transient(reason)) => {
-            let outcome =
-                record_failure(&db, consumer, &envelope, payload, &reason, on_dead_letter)?;
+            let outcome = record_failure(
+                &db,
+                consumer,
+                &envelope,
+                payload,
+                &reason,
+                on_dead_letter,
+                retry,
+            )?;
             anyhow::bail!(
                 "{consumer}: {} {} failed ({outcome}): {reason}",
                 envelope.event_type,
@@ -400,7 +451,7 @@ fn give_up(
 }
 
 /// Records a failed delivery with exponential backoff; dead-letters it after
-/// `max_delivery_attempts`. Returns what happened, for the log.
+/// `retry.attempts`. Returns what happened, for the log.
 fn record_failure(
     db: &Db,
     consumer: &str,
@@ -408,17 +459,20 @@ fn record_failure(
     payload: &[u8],
     reason: &str,
     on_dead_letter: Option<OnDeadLetter>,
+    retry: Retry,
 ) -> Result<String, DbError> {
-    let max_attempts: i32 = crate::config::parse("max_delivery_attempts").unwrap_or(5);
+    let max_attempts = retry.attempts;
+    // The row keeps its own limit, so that the sweep dead-letters it by the same rule.
     let row = db.query_one(
         "INSERT INTO messaging.failed_deliveries
-             (consumer, event_id, event_type, payload, attempts, last_error, next_attempt_at)
-         VALUES ($1, $2, $3, $4, 1, $5, now() + interval '1 second')
+             (consumer, event_id, event_type, payload, attempts, last_error, next_attempt_at, max_attempts)
+         VALUES ($1, $2, $3, $4, 1, $5, now() + make_interval(secs => $6::bigint), $7)
          ON CONFLICT (consumer, event_id) DO UPDATE
             SET attempts = messaging.failed_deliveries.attempts + 1,
                 last_error = EXCLUDED.last_error,
+                max_attempts = EXCLUDED.max_attempts,
                 next_attempt_at = now() + least(interval '5 minutes',
-                    interval '1 second' * power(2, messaging.failed_deliveries.attempts))
+                    make_interval(secs => $6::bigint) * power(2, messaging.failed_deliveries.attempts))
          RETURNING attempts",
         &[
             db::text(consumer),
@@ -426,6 +480,8 @@ fn record_failure(
             db::text(&envelope.event_type),
             payload.to_vec().into(),
             db::text(reason),
+            retry.delay_seconds.into(),
+            max_attempts.into(),
         ],
     )?;
     let attempts: i32 = row.get(0)?;
@@ -470,6 +526,7 @@ pub fn dead_letter(
             attempts.into(),
         ],
     )?;
+    crate::metrics::count("spincart_dead_letters_total", &[("consumer", consumer)], 1);
     Ok(())
 }
 

@@ -83,6 +83,8 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// reading its body up to [`MAX_BODY_BYTES`] and applying the `Idempotency-Key` rules to
 /// mutations.
 pub async fn serve(request: IncomingRequest, endpoints: &[Endpoint<'_>]) -> Response {
+    // Records the request's duration and flushes its metrics to Redis when it ends.
+    let _timer = crate::metrics::RequestTimer::start(&component_route(&request), "http");
     let method = request.method();
     let Some(endpoint) = endpoints.iter().find(|e| e.method == method) else {
         let allow = endpoints
@@ -102,6 +104,23 @@ pub async fn serve(request: IncomingRequest, endpoints: &[Endpoint<'_>]) -> Resp
     dispatch(request, &endpoint.handler)
         .unwrap_or_else(ApiError::into_error_reply)
         .into_response()
+}
+
+/// The route of the component serving `request` as `spin.toml` names it, from the
+/// `spin-component-route` header Spin passes (`/api/v1/carts/:id`; `/` for `/...`): the
+/// request metrics' low-cardinality `component` label, never the raw path.
+fn component_route(request: &IncomingRequest) -> String {
+    let route = request
+        .headers()
+        .entries()
+        .into_iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("spin-component-route"))
+        .map(|(_, value)| String::from_utf8_lossy(&value).into_owned());
+    match route {
+        Some(route) if route.is_empty() => "/".into(),
+        Some(route) => route,
+        None => "unknown".into(),
+    }
 }
 
 /// Runs an endpoint's use case for a request made inside a component — the GraphQL gateway's

@@ -11,6 +11,8 @@
 //!   limits;
 //! * [`reply`] — what an endpoint answers: a reply, or an error in the contract's shape;
 //! * [`idempotency`] — the `Idempotency-Key` rules;
+//! * [`metrics`] — counters and histograms buffered per request and flushed to Redis in one
+//!   command at its end, rendered by `GET /metrics`;
 //! * [`config`] — the component's Spin variables.
 //!
 //! Each context crate (`spincart-identity`, `spincart-cart`, …) re-exports this crate as
@@ -34,6 +36,7 @@ pub mod db;
 pub mod events;
 pub mod http;
 pub mod idempotency;
+pub mod metrics;
 pub mod reply;
 
 /// The consumer names and subscriptions of [`spincart_domain::events::consumers`].
