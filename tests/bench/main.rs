@@ -1042,7 +1042,10 @@ async fn main() {
                 running: None,
             };
             all.push(measure(&target, &options).await);
-            scrapes.push((target.label.clone(), scrape_metrics(&target.base_url, "bench-url").await));
+            scrapes.push((
+                target.label.clone(),
+                scrape_metrics(&target.base_url, "bench-url").await,
+            ));
             guard_db = options.db_url.clone();
         }
         None => {
@@ -1068,7 +1071,10 @@ async fn main() {
                     running: Some(running),
                 };
                 all.push(measure(&target, &options).await);
-                scrapes.push((target.label.clone(), scrape_metrics(&target.base_url, &name).await));
+                scrapes.push((
+                    target.label.clone(),
+                    scrape_metrics(&target.base_url, &name).await,
+                ));
                 guard_db = target.db_url.clone();
                 // Dropping the target stops the app before the next one starts.
             }
@@ -1080,7 +1086,9 @@ async fn main() {
         report.push_str(&zero_row_guard_cost(&db_url, 2000).await);
     }
     for (label, scrape) in &scrapes {
-        report.push_str(&format!("\n### `/metrics` after the run: {label}\n\n{scrape}\n"));
+        report.push_str(&format!(
+            "\n### `/metrics` after the run: {label}\n\n{scrape}\n"
+        ));
     }
     println!("\n{report}");
     let path = spincart_tests::repo_root().join("target/bench-report.md");

@@ -361,7 +361,13 @@ impl TestApp {
 
     /// `POST /api/v1/carts/{cart}/checkout`, shipping to the address whose first line is
     /// `line1` (the carrier's test addresses: [`BOOKS`], [`REJECTS`], [`FLAKY`], [`SILENT`]).
-    pub async fn checkout_to(&self, user: &User, cart: &str, payment_token: &str, line1: &str) -> Res {
+    pub async fn checkout_to(
+        &self,
+        user: &User,
+        cart: &str,
+        payment_token: &str,
+        line1: &str,
+    ) -> Res {
         self.post(
             &format!("/api/v1/carts/{cart}/checkout"),
             Some(&user.token),

@@ -135,7 +135,10 @@ async fn a_booked_shipment_has_a_tracking_number_before_the_order_is_confirmed()
     let admin = app.admin().await;
     let saga = app
         .get(
-            &format!("/api/v1/admin/sagas/{}", order["saga"]["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/admin/sagas/{}",
+                order["saga"]["id"].as_str().unwrap()
+            ),
             Some(&admin.token),
         )
         .await;
@@ -245,12 +248,18 @@ async fn cancelling_a_confirmed_order_cancels_its_booked_shipment_and_refunds() 
         json!({ "product_id": product, "on_hand": 5, "locked": 0, "reserved": 0, "available": 5 })
     );
     if let Some((status, captured, refunded)) = payment(app, &order_id).await {
-        assert_eq!((status.as_str(), captured, refunded), ("refunded", 1450, 1450));
+        assert_eq!(
+            (status.as_str(), captured, refunded),
+            ("refunded", 1450, 1450)
+        );
     }
     let history = app.history(&user, &order_id).await;
     let seen = types(&history);
     let at = |t: &str| seen.iter().position(|x| *x == t).unwrap();
-    assert!(at("shipment.cancelled") < at("payment.refunded"), "{seen:?}");
+    assert!(
+        at("shipment.cancelled") < at("payment.refunded"),
+        "{seen:?}"
+    );
 }
 
 #[tokio::test]

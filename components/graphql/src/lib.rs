@@ -12,6 +12,9 @@ use spincart_graphql::{parse_request, BadRequest, Caller, FORWARDED_HEADERS};
 
 #[spin_sdk::http_component]
 async fn handle(request: IncomingRequest, out: ResponseOutparam) {
+    // Latency (a subscription's: until its stream ends) and what the resolvers recorded, flushed
+    // to Redis when the handler returns.
+    let _timer = spincart_graphql::platform::metrics::RequestTimer::start("/graphql", "http");
     let method = request.method();
     let accept = header(&request, "accept").unwrap_or_default();
     let caller = Caller {

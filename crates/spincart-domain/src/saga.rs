@@ -327,9 +327,7 @@ impl Saga {
             (
                 Pending | InventoryReserved | PaymentAuthorized | ShipmentCreated,
                 Fact::CompensateRequested,
-            ) => {
-                compensate("compensation requested by an admin", false)
-            }
+            ) => compensate("compensation requested by an admin", false),
             (
                 Pending | InventoryReserved | PaymentAuthorized | ShipmentCreated | Confirmed,
                 Fact::CancelRequested,

@@ -84,18 +84,21 @@ impl ShippingAddressInput {
         let postal_code = errors.check(&field("postal_code"), postal_code(&self.postal_code));
         let country = errors.check(&field("country"), country(&self.country));
         match (name, line1, line2, city, postal_code, country) {
-            (Some(name), Some(line1), Some(line2), Some(city), Some(postal_code), Some(country))
-                if errors.is_empty() =>
-            {
-                Ok(ShippingAddress {
-                    name,
-                    line1,
-                    line2,
-                    city,
-                    postal_code,
-                    country,
-                })
-            }
+            (
+                Some(name),
+                Some(line1),
+                Some(line2),
+                Some(city),
+                Some(postal_code),
+                Some(country),
+            ) if errors.is_empty() => Ok(ShippingAddress {
+                name,
+                line1,
+                line2,
+                city,
+                postal_code,
+                country,
+            }),
             _ => Err(errors),
         }
     }
@@ -131,7 +134,9 @@ fn country(value: &str) -> Result<String, String> {
 /// What the carrier does with one booking attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CarrierAnswer {
-    Booked { tracking_number: String },
+    Booked {
+        tracking_number: String,
+    },
     Rejected(String),
     /// A carrier error: worth retrying.
     Error(String),
@@ -246,9 +251,15 @@ impl ShipmentEvent {
 /// What may be asked of a shipment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ShipmentCommand {
-    Book { tracking_number: String },
-    Reject { reason: String },
-    Cancel { reason: String },
+    Book {
+        tracking_number: String,
+    },
+    Reject {
+        reason: String,
+    },
+    Cancel {
+        reason: String,
+    },
     /// Hand the booked shipment to the carrier (the order ships).
     HandOver,
 }
@@ -442,7 +453,15 @@ mod tests {
         for good in ["N1 9GU", "10115", "a", "1234-567", "SW1A 1AA"] {
             assert!(postal_code(good).is_ok(), "{good:?}");
         }
-        for bad in ["", " N1", "N1 ", "-1", "N1!", "12345678901234567", "\u{e9}1"] {
+        for bad in [
+            "",
+            " N1",
+            "N1 ",
+            "-1",
+            "N1!",
+            "12345678901234567",
+            "\u{e9}1",
+        ] {
             assert!(postal_code(bad).is_err(), "{bad:?}");
         }
     }
@@ -513,9 +532,7 @@ mod tests {
 
     #[test]
     fn cancelling_withdraws_a_request_or_a_booking_and_never_a_shipped_one() {
-        let cancel = ShipmentCommand::Cancel {
-            reason: "x".into(),
-        };
+        let cancel = ShipmentCommand::Cancel { reason: "x".into() };
         assert_eq!(requested().handle(&cancel).unwrap().len(), 1);
         let booked = after(&[ShipmentEvent::Booked {
             tracking_number: "SC1".into(),
@@ -529,10 +546,7 @@ mod tests {
             },
             ShipmentEvent::Shipped,
         ]);
-        assert_eq!(
-            shipped.handle(&cancel),
-            Err(ShipmentError::AlreadyShipped)
-        );
+        assert_eq!(shipped.handle(&cancel), Err(ShipmentError::AlreadyShipped));
     }
 
     #[test]

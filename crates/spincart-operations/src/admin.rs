@@ -62,11 +62,7 @@ fn steps(log: &[sagas::LogEntry], view: &sagas::SagaView) -> Vec<StepView> {
             "INVENTORY_RESERVED",
             "PAYMENT_AUTHORIZED",
         ),
-        (
-            "create_shipment",
-            "PAYMENT_AUTHORIZED",
-            "SHIPMENT_CREATED",
-        ),
+        ("create_shipment", "PAYMENT_AUTHORIZED", "SHIPMENT_CREATED"),
         ("confirm_order", "SHIPMENT_CREATED", "CONFIRMED"),
     ] {
         let completed = reached(to);

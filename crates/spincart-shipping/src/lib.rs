@@ -124,24 +124,25 @@ pub fn create(
                 // Answered before: the fact was reported with that answer.
                 return Ok(None);
             }
-            let (command, fact) = match shipping::book(&shipment.address, shipment.id, delivery.attempt)
-            {
-                CarrierAnswer::Booked { tracking_number } => (
-                    Some(ShipmentCommand::Book { tracking_number }),
-                    Some(Fact::ShipmentCreated),
-                ),
-                CarrierAnswer::Rejected(reason) => (
-                    Some(ShipmentCommand::Reject {
-                        reason: reason.clone(),
-                    }),
-                    Some(Fact::ShipmentRejected { reason }),
-                ),
-                CarrierAnswer::Error(error) => return Err(HandlerError::Transient(error)),
-                CarrierAnswer::NoAnswer => (None, None),
-            };
+            let (command, fact) =
+                match shipping::book(&shipment.address, shipment.id, delivery.attempt) {
+                    CarrierAnswer::Booked { tracking_number } => (
+                        Some(ShipmentCommand::Book { tracking_number }),
+                        Some(Fact::ShipmentCreated),
+                    ),
+                    CarrierAnswer::Rejected(reason) => (
+                        Some(ShipmentCommand::Reject {
+                            reason: reason.clone(),
+                        }),
+                        Some(Fact::ShipmentRejected { reason }),
+                    ),
+                    CarrierAnswer::Error(error) => return Err(HandlerError::Transient(error)),
+                    CarrierAnswer::NoAnswer => (None, None),
+                };
             match command {
-                Some(command) => execute(tx, &mut shipment, &command, outbox, causation)?
-                    .map_err(refused)?,
+                Some(command) => {
+                    execute(tx, &mut shipment, &command, outbox, causation)?.map_err(refused)?
+                }
                 None => queries::save(tx, &shipment)?,
             }
             Ok(fact)
@@ -242,9 +243,19 @@ pub fn hand_over(
     causation: Causation,
 ) -> Result<Shipment, ApiError> {
     let mut shipment = queries::by_order(db, order)?.ok_or_else(|| {
-        ApiError::conflict("shipment_not_booked", "The order has no shipment to hand over.")
+        ApiError::conflict(
+            "shipment_not_booked",
+            "The order has no shipment to hand over.",
+        )
     })?;
-    execute(db, &mut shipment, &ShipmentCommand::HandOver, outbox, causation)?.map_err(|e| {
+    execute(
+        db,
+        &mut shipment,
+        &ShipmentCommand::HandOver,
+        outbox,
+        causation,
+    )?
+    .map_err(|e| {
         ApiError::conflict(
             "shipment_not_booked",
             format!("{e} Only a booked shipment can be handed to the carrier."),
