@@ -446,3 +446,28 @@ impl TestApp {
         events.body["items"].as_array().unwrap().clone()
     }
 }
+
+/// The event types of an order's history, in order.
+pub fn types(history: &[Value]) -> Vec<&str> {
+    history
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect()
+}
+
+/// Waits (sweeping) until the order's history holds every one of `wanted`.
+pub async fn history_with(app: &TestApp, user: &User, order: &str, wanted: &[&str]) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let history = app.history(user, order).await;
+        if wanted.iter().all(|w| types(&history).contains(w)) {
+            return history;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "history lacks {wanted:?}: {:?}",
+            types(&history)
+        );
+        app.sweep().await;
+    }
+}

@@ -4,31 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{app, TestApp, User, BOOKS, FLAKY, REJECTS, SILENT};
-
-fn types(history: &[Value]) -> Vec<&str> {
-    history
-        .iter()
-        .map(|e| e["event_type"].as_str().unwrap())
-        .collect()
-}
-
-/// Waits (sweeping) until the order's history holds every one of `wanted`.
-async fn history_with(app: &TestApp, user: &User, order: &str, wanted: &[&str]) -> Vec<Value> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let history = app.history(user, order).await;
-        if wanted.iter().all(|w| types(&history).contains(w)) {
-            return history;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "history lacks {wanted:?}: {:?}",
-            types(&history)
-        );
-        app.sweep().await;
-    }
-}
+use crate::helpers::{app, history_with, types, TestApp, User, BOOKS, FLAKY, REJECTS, SILENT};
 
 async fn place(app: &TestApp, user: &User, cart: &str, line1: &str) -> String {
     let placed = app.checkout_to(user, cart, "tok_visa", line1).await;

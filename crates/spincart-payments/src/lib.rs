@@ -143,19 +143,13 @@ pub fn authorize_gave_up(
     outbox: &mut Outbox,
     reason: &str,
 ) -> Result<(), DbError> {
-    let Some(mut saga) = spincart_saga::lock(
-        db,
-        spincart_domain::ids::SagaId::from_uuid(event.correlation_id),
-    )?
+    let Some(mut saga) = spincart_saga::lock_waiting(db, event, SagaStatus::InventoryReserved)?
     else {
         return Ok(());
     };
-    if saga.saga.status != SagaStatus::InventoryReserved {
-        return Ok(());
-    }
     let (amount, currency) = spincart_orders::queries::amount(db, saga.order_id)?;
     let reason = format!("payment provider error after retries: {reason}");
-    let attempts: i32 = spincart_platform::config::parse("max_delivery_attempts").unwrap_or(5);
+    let attempts = spincart_saga::retry().attempts;
     let p = queries::record_attempt(
         db,
         saga.order_id,

@@ -113,6 +113,16 @@ pub fn lock(db: &Db, id: SagaId) -> Result<Option<SagaRecord>, DbError> {
     queries::lock(db, id)
 }
 
+/// The saga `event` belongs to, locked, if it still waits in `status` (what a step's
+/// dead-letter hook acts on; a saga that moved on is left alone).
+pub fn lock_waiting(
+    db: &Db,
+    event: &spincart_domain::events::EventEnvelope,
+    status: SagaStatus,
+) -> Result<Option<SagaRecord>, DbError> {
+    Ok(lock(db, SagaId::from_uuid(event.correlation_id))?.filter(|r| r.saga.status == status))
+}
+
 /// Handles one saga event for `consumer` ([`spincart_platform::events::consume_with`]), with
 /// the saga row locked in the same statement as the "processed" mark: every saga participant
 /// locks its saga first, so this saves a round trip per message.

@@ -158,16 +158,10 @@ pub fn create_gave_up(
     outbox: &mut Outbox,
     reason: &str,
 ) -> Result<(), DbError> {
-    let Some(mut saga) = spincart_saga::lock(
-        db,
-        spincart_domain::ids::SagaId::from_uuid(event.correlation_id),
-    )?
+    let Some(mut saga) = spincart_saga::lock_waiting(db, event, SagaStatus::PaymentAuthorized)?
     else {
         return Ok(());
     };
-    if saga.saga.status != SagaStatus::PaymentAuthorized {
-        return Ok(());
-    }
     let reason = format!("carrier error after retries: {reason}");
     let causation = saga.causation(Some(event.event_id.as_uuid()));
     // Without an address there is no shipment to reject; the saga compensates all the same.
