@@ -110,15 +110,8 @@ export interface ShippingAddress {
   country: string
 }
 
-/** What `checkout` takes as `shippingAddress` (`ShippingAddressInput!`). */
-export interface ShippingAddressInput {
-  name: string
-  line1: string
-  line2?: string | null
-  city: string
-  postalCode: string
-  country: string
-}
+/** What `checkout` takes as `shippingAddress` (`ShippingAddressInput!`): the same fields. */
+export type ShippingAddressInput = ShippingAddress
 
 export type ShipmentStatus = 'requested' | 'booked' | 'rejected' | 'cancelled' | 'shipped'
 

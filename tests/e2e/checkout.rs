@@ -72,7 +72,7 @@ async fn a_visa_checkout_is_confirmed_captured_and_clears_the_cart() {
 
 /// Asserts a failed checkout gave everything back: order FAILED, saga COMPENSATED, nothing
 /// reserved, the cart ACTIVE with its line and its stock locked again.
-async fn everything_given_back(
+pub(crate) async fn everything_given_back(
     app: &TestApp,
     user: &User,
     order_id: &str,
