@@ -121,14 +121,20 @@ impl NewProduct {
     }
 }
 
-/// `PATCH /products/{id}` input, as sent: every field optional, at least one present.
+/// `PATCH /products/{id}` input, as sent: every field optional (left out, never `null`), at
+/// least one present.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PatchProductRequest {
+    #[serde(default, deserialize_with = "crate::validation::present_text")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::validation::present_text")]
     pub description: Option<String>,
+    #[serde(default, deserialize_with = "crate::validation::present_text")]
     pub category: Option<String>,
+    #[serde(default, deserialize_with = "crate::validation::present_text")]
     pub price: Option<String>,
+    #[serde(default, deserialize_with = "crate::validation::present_text")]
     pub currency: Option<String>,
 }
 

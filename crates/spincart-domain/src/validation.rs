@@ -79,6 +79,24 @@ pub fn required_text(value: &str, max: usize) -> Result<String, String> {
     Ok(trimmed.to_owned())
 }
 
+/// An optional text field that may be left out but not sent as `null` (what openapi.yaml says
+/// of it): use with `#[serde(default, deserialize_with = "…::present_text")]`.
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct Patch {
+///     #[serde(default, deserialize_with = "spincart_domain::validation::present_text")]
+///     name: Option<String>,
+/// }
+/// assert_eq!(serde_json::from_str::<Patch>("{}").unwrap().name, None);
+/// assert!(serde_json::from_str::<Patch>(r#"{"name": null}"#).is_err());
+/// ```
+pub fn present_text<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    <String as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 /// Deserializes a whole number given as JSON `3` or `3.0` (both are integers to JSON Schema,
 /// which the API's contract is written in); `3.5`, a string or a number outside ±2^53 is an
 /// error naming what was expected.

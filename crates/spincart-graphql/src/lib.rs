@@ -44,6 +44,14 @@ pub fn sdl() -> String {
     schema().sdl()
 }
 
+/// Whether a query is blank: nothing but white space, by the rule `openapi.yaml`'s `\S` pattern
+/// is checked with (Python's `str.isspace`: Unicode white space and the separators U+001C–U+001F).
+fn is_blank(query: &str) -> bool {
+    query
+        .chars()
+        .all(|c| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
+}
+
 /// Why a request was not executed at all (GraphQL over HTTP: a 400 or 405).
 #[derive(Debug)]
 pub struct BadRequest {
@@ -64,7 +72,7 @@ pub fn parse_request(
     if let Some(body) = json_body {
         let request: async_graphql::Request = serde_json::from_slice(body)
             .map_err(|e| bad(format!("The body is not a GraphQL request: {e}.")))?;
-        if request.query.trim().is_empty() {
+        if is_blank(&request.query) {
             return Err(bad("The body has no `query`.".into()));
         }
         return Ok(request);
@@ -81,7 +89,7 @@ pub fn parse_request(
         }
     }
     let query = query
-        .filter(|q| !q.trim().is_empty())
+        .filter(|q| !is_blank(q))
         .ok_or_else(|| bad("A `query` parameter is required.".into()))?;
     let mut request = async_graphql::Request::new(query);
     if let Some(operation) = operation {
@@ -191,6 +199,23 @@ pub const EXPLORER_HTML: &str = include_str!("explorer.html");
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_query_of_white_space_or_separators_is_blank_and_anything_else_is_not() {
+        for blank in [
+            "",
+            " ",
+            "\u{c}",
+            "\n\t",
+            "\u{1c}\u{1f}",
+            "\u{a0}\u{2028}\u{3000}",
+        ] {
+            assert!(is_blank(blank), "{blank:?}");
+        }
+        for query in ["{ me { id } }", "\u{0}", " x ", "\u{7f}"] {
+            assert!(!is_blank(query), "{query:?}");
+        }
+    }
 
     fn run(query: &str) -> serde_json::Value {
         let request = parse_request(
