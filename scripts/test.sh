@@ -4,13 +4,71 @@
 #
 # The end-to-end suite (fault tests included) runs on the local host (strict profile), then once
 # more on every real Spin binary given: SPIN_BINS="/path/to/spin-4.0.2 /path/to/spin-3.6.3", or
-# else a `spin` on PATH. Without any, it says it skipped them.
+# else a `spin` on PATH. Without any, it says it skipped them — and under CI=true that fails.
+#
+# Every suite runs under a wall-clock limit and fails with its name when it passes it (a hung app
+# must not hang `make test`). Tests that cannot run where they are say so (SPINCART_SKIP_LOG);
+# the closing summary lists them with the number of tests each suite passed, and under CI=true a
+# skip is a failure. After each end-to-end suite, an app that restarted without a fault test
+# expecting it fails the run (target/test-apps/unexpected-restarts.log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/native.sh
 
 started=$SECONDS
 step() { printf '\n==> [%3ds] %s\n' "$((SECONDS - started))" "$*"; }
+in_ci() { [ "${CI:-}" = "true" ]; }
+
+mkdir -p target/test-logs target/test-apps
+export SPINCART_SKIP_LOG=$PWD/target/test-logs/skipped.log
+restarts_log=target/test-apps/unexpected-restarts.log
+rm -f "$SPINCART_SKIP_LOG" "$restarts_log"
+summary=()
+
+# run_suite <name> <limit in seconds> <command...>: runs a suite under its limit, keeps its
+# output in target/test-logs/<name>.log, and adds its count of passed tests to the summary.
+run_suite() {
+  local name=$1 limit=$2
+  shift 2
+  local log="target/test-logs/${name// /-}.log" status
+  set +e
+  timeout --kill-after=30 "$limit" "$@" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  set -e
+  if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+    echo "FAILED: the suite '$name' did not finish within its limit of ${limit}s (a hung app or test; its output: $log)" >&2
+    exit 1
+  fi
+  if [ "$status" -ne 0 ]; then
+    echo "FAILED: the suite '$name' (its output: $log)" >&2
+    exit "$status"
+  fi
+  if [ -s "$restarts_log" ]; then
+    echo "FAILED: in the suite '$name', an app restarted without a fault test expecting it:" >&2
+    cat "$restarts_log" >&2
+    exit 1
+  fi
+  local passed
+  passed=$(grep -o 'test result: ok\. [0-9]* passed' "$log" | awk '{ n += $4 } END { print n + 0 }')
+  summary+=("$name: $passed tests passed")
+}
+
+# The closing lines: what ran, what did not, and why.
+finish() {
+  step "summary"
+  printf '  %s\n' "${summary[@]}"
+  local skipped=0
+  if [ -s "$SPINCART_SKIP_LOG" ]; then
+    skipped=$(grep -c '^SKIPPED' "$SPINCART_SKIP_LOG" || true)
+    echo "  not run here ($(wc -l <"$SPINCART_SKIP_LOG") tests: $skipped skipped, the rest not applicable to their runtime):"
+    sed 's/^/    /' "$SPINCART_SKIP_LOG"
+  fi
+  if [ "$skipped" -gt 0 ] && in_ci; then
+    echo "FAILED: under CI=true every test must run" >&2
+    exit 1
+  fi
+  step "$1"
+}
 
 step "formatting (cargo fmt --check)"
 cargo fmt --all --check
@@ -64,26 +122,26 @@ target/venv/bin/python deploy/validate.py
 target/venv/bin/python deploy/validate.py --self-test
 
 step "unit tests (every native crate: domain, platform, contexts, host)"
-cargo test --release "${NATIVE_PACKAGES[@]}" --lib --bins
+run_suite "unit" 900 cargo test --release "${NATIVE_PACKAGES[@]}" --lib --bins
 
 step "doc tests"
-cargo test --release "${NATIVE_PACKAGES[@]}" --doc
+run_suite "doc" 600 cargo test --release "${NATIVE_PACKAGES[@]}" --doc
 
 step "host tests (test guests on the real host)"
-cargo test --release "${NATIVE_PACKAGES[@]}" --test host
+run_suite "host" 600 cargo test --release "${NATIVE_PACKAGES[@]}" --test host
 
 step "component tests (one component at a time, through the harness)"
-cargo test --release "${NATIVE_PACKAGES[@]}" --test components
+run_suite "components" 900 cargo test --release "${NATIVE_PACKAGES[@]}" --test components
 
 if [ -n "${SPINCART_BASE_URL:-}" ]; then
   step "end-to-end tests (the app at $SPINCART_BASE_URL)"
-  cargo test --release "${NATIVE_PACKAGES[@]}" --test e2e
-  step "all tests passed"
+  run_suite "e2e on $SPINCART_BASE_URL" 1800 cargo test --release "${NATIVE_PACKAGES[@]}" --test e2e
+  finish "all tests passed"
   exit 0
 fi
 
 step "end-to-end tests on the local host (strict profile)"
-SPINCART_RUNTIME=local cargo test --release "${NATIVE_PACKAGES[@]}" --test e2e
+SPINCART_RUNTIME=local run_suite "e2e on the local host" 1500 cargo test --release "${NATIVE_PACKAGES[@]}" --test e2e
 
 spin_bins=${SPIN_BINS:-}
 if [ -z "$spin_bins" ] && command -v spin >/dev/null 2>&1; then
@@ -91,12 +149,18 @@ if [ -z "$spin_bins" ] && command -v spin >/dev/null 2>&1; then
 fi
 if [ -z "$spin_bins" ]; then
   step "end-to-end tests on real Spin: SKIPPED (no SPIN_BINS and no spin on PATH)"
+  summary+=("e2e on real Spin: SKIPPED, no SPIN_BINS and no spin on PATH")
+  if in_ci; then
+    echo "FAILED: under CI=true the end-to-end suite must run on real Spin (.ci/run unpacks ../shared/spin/*.xz; none was found)" >&2
+    exit 1
+  fi
 else
   for bin in $spin_bins; do
     [ -x "$bin" ] || { echo "SPIN_BINS: $bin is not an executable" >&2; exit 1; }
-    step "end-to-end tests on real Spin: $("$bin" --version 2>/dev/null || echo "$bin")"
-    SPINCART_RUNTIME=$bin cargo test --release "${NATIVE_PACKAGES[@]}" --test e2e
+    version=$("$bin" --version 2>/dev/null || echo "$bin")
+    step "end-to-end tests on real Spin: $version"
+    SPINCART_RUNTIME=$bin run_suite "e2e on $version" 1500 cargo test --release "${NATIVE_PACKAGES[@]}" --test e2e
   done
 fi
 
-step "all tests passed"
+finish "all tests passed"

@@ -129,14 +129,27 @@ export async function sweep(request: APIRequestContext, adminUser: TestUser) {
   expect(r.status(), await r.text()).toBeLessThan(300)
 }
 
-/** `page` that collects the app's errors; the test fails if any happened. */
-export const test = base.extend<{ appErrors: string[] }>({
-  appErrors: [async ({ page }, use) => {
+/** `page` that collects the app's errors; the test fails if any happened: an uncaught error, a
+ *  console error or Vue warning, and any resource that failed to load (named by its URL). A test
+ *  that provokes a failed load on purpose lists it: `test.use({ allowFailedLoads: [/regex/] })`. */
+export const test = base.extend<{ appErrors: string[]; allowFailedLoads: RegExp[] }>({
+  allowFailedLoads: [[], { option: true }],
+  appErrors: [async ({ page, allowFailedLoads }, use) => {
     const errors: string[] = []
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
     page.on('console', (m) => {
-      if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(`console.error: ${m.text()}`)
+      if (m.type() === 'error') {
+        const url = m.location().url
+        const expected = /Failed to load resource/.test(m.text()) && allowFailedLoads.some((r) => r.test(url))
+        if (!expected) errors.push(`console.error: ${m.text()}${url ? ` (${url})` : ''}`)
+      }
       if (m.type() === 'warning' && /\[Vue warn\]/.test(m.text())) errors.push(`vue warning: ${m.text()}`)
+    })
+    // A request cut short by the page itself (a navigation ending a live order stream) is no
+    // failure; one the network or server refused is.
+    page.on('requestfailed', (r) => {
+      if (r.failure()?.errorText === 'net::ERR_ABORTED') return
+      if (!allowFailedLoads.some((re) => re.test(r.url()))) errors.push(`request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`)
     })
     await use(errors)
     expect(errors, 'the app logged no errors').toEqual([])

@@ -148,10 +148,12 @@ async fn a_dead_letter_is_listed_and_replayed() {
         "aggregate_id": uuid::Uuid::new_v4(), "aggregate_version": 1, "occurred_at": "2026-11-21T00:00:00.000Z",
         "data": { "unexpected": true },
     });
-    let _ = projector
+    let refused = projector
         .component
         .message(&serde_json::to_vec(&envelope).unwrap())
-        .await;
+        .await
+        .expect_err("a product event without a product is refused");
+    assert!(format!("{refused:#}").contains("dead-lettered"), "{refused:#}");
     let (status, list) = call(
         &projector.db_url,
         "admin-dead-letters",
@@ -160,6 +162,8 @@ async fn a_dead_letter_is_listed_and_replayed() {
     )
     .await;
     assert_eq!(status, 200);
+    assert_eq!(list["total"], 1, "{list}");
+    assert_eq!(list["items"][0]["event_id"], envelope["event_id"], "{list}");
     let id = list["items"][0]["id"].as_str().unwrap().to_owned();
     let (status, replay) = call(
         &projector.db_url,

@@ -289,16 +289,56 @@ async fn placing_an_order_by_cart_id_starts_the_saga() {
     let orders = load("orders").await;
     let user = token(UserId::new(), Role::Customer);
     let cart = seed_cart(&orders.db_url, &user).await;
-    let empty = orders
-        .component
-        .request(json_request(
+    let place = || {
+        json_request(
             "POST",
             "/api/v1/orders",
             Some(&user),
             &json!({ "cart_id": cart, "payment_token": "tok_visa", "shipping_address": { "name": "Ada Lovelace", "line1": "1 Book Street", "city": "London", "postal_code": "N1 9GU", "country": "GB" } }),
+        )
+    };
+    let empty = orders.component.request(place()).await.unwrap();
+    assert_eq!(empty.status(), 409);
+    assert_eq!(json_body(&empty)["error"]["code"], "cart_empty");
+
+    let product = seed_product(&orders.db_url, 5).await;
+    let add = load_with_database("cart-add-item", orders.db_url.clone()).await;
+    let added = add
+        .component
+        .request(json_request(
+            "POST",
+            &format!("/api/v1/carts/{cart}/items"),
+            Some(&user),
+            &json!({ "product_id": product, "quantity": 2 }),
         ))
         .await
         .unwrap();
-    assert_eq!(empty.status(), 409);
-    assert_eq!(json_body(&empty)["error"]["code"], "cart_empty");
+    assert_eq!(added.status(), 200);
+    let placed = orders.component.request(place()).await.unwrap();
+    assert_eq!(placed.status(), 202, "{}", json_body(&placed));
+    let body = json_body(&placed);
+    let saga: uuid::Uuid = body["saga_id"].as_str().unwrap().parse().unwrap();
+    let order: uuid::Uuid = body["order_id"].as_str().unwrap().parse().unwrap();
+    let db = spincart_tests::connect(&orders.db_url).await;
+    let row = db
+        .query_one(
+            "SELECT s.status, s.order_id, o.status FROM checkout.sagas s
+               JOIN orders.orders o ON o.id = s.order_id WHERE s.id = $1",
+            &[&saga],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "PENDING");
+    assert_eq!(row.get::<_, uuid::Uuid>(1), order);
+    assert_eq!(row.get::<_, String>(2), "PENDING");
+    let started: i64 = db
+        .query_one(
+            "SELECT count(*) FROM messaging.events
+              WHERE correlation_id = $1 AND event_type = 'cart.checkout_requested'",
+            &[&saga],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(started, 1, "the saga's first step is asked for");
 }

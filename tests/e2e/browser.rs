@@ -7,11 +7,14 @@
 
 use spincart_tests::running_app::RunningApp;
 
-use crate::helpers::app;
+use crate::helpers::{app, own_app};
 
 #[tokio::test]
 async fn the_storefront_passes_its_browser_tests_in_chromium() {
-    if !app().await.owns_app() {
+    if own_app("runs the browser tests on an app of its own")
+        .await
+        .is_none()
+    {
         return;
     }
     // The saga's own step deadline (30 s): the admin test re-drives a saga while it waits.

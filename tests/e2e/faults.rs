@@ -12,7 +12,7 @@ use futures::future::join_all;
 use serde_json::json;
 use spincart_tests::running_app::{Layout, Role, RunningApp, Runtime};
 
-use crate::helpers::{app, TestApp, User};
+use crate::helpers::{own_app, TestApp, User};
 
 const FAST: &[(&str, &str)] = &[
     ("SPIN_VARIABLE_SAGA_STEP_TIMEOUT_SECONDS", "3"),
@@ -21,7 +21,7 @@ const FAST: &[(&str, &str)] = &[
 ];
 
 async fn may_start_apps() -> bool {
-    app().await.owns_app()
+    own_app("starts and breaks apps of its own").await.is_some()
 }
 
 /// `count` customers, each with a cart holding `quantity` units of `product`.
@@ -133,6 +133,7 @@ async fn with_consumers_in_a_process_of_their_own_a_redis_outage_leaves_the_api_
             .map(|(user, cart)| app.place_order(user, cart, "tok_visa")),
     )
     .await;
+    running.expect_restarts();
     running.redis.stop();
     // The HTTP process stays up: health names Redis, carts and checkout still answer (their
     // state is in Postgres; the events wait in the store).
@@ -203,6 +204,7 @@ async fn in_one_process_a_redis_outage_stops_the_app_and_a_restart_loses_nothing
             .map(|(user, cart)| app.place_order(user, cart, "tok_visa")),
     )
     .await;
+    running.expect_restarts();
     running.redis.stop();
     // As on Spin: the Redis trigger exits and takes HTTP with it.
     let client = reqwest::Client::new();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use spincart_tests::running_app::RunningApp;
 
-use crate::helpers::{app, TestApp, User, E2E_SETTINGS};
+use crate::helpers::{app, own_app, TestApp, User, E2E_SETTINGS};
 
 /// Posts a GraphQL request; the whole response (`data`, `errors`).
 async fn gql(app: &TestApp, token: Option<&str>, query: &str, variables: Value) -> Value {
@@ -571,7 +571,10 @@ async fn the_gateway_keeps_its_limits_and_serves_an_explorer() {
 
 #[tokio::test]
 async fn a_nested_query_costs_the_same_statements_for_one_order_as_for_three() {
-    if !app().await.owns_app() {
+    if own_app("counts PostgreSQL statements on an app of its own")
+        .await
+        .is_none()
+    {
         return;
     }
     let running = RunningApp::start("graphql-statements", E2E_SETTINGS).await;

@@ -10,11 +10,17 @@
 #![allow(dead_code)]
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;
 
-use spincart_tests::running_app::RunningApp;
+use spincart_tests::running_app::{RestartWatch, RunningApp};
+
+/// The longest any request of the suite may take: longer than the longest long poll a test
+/// asks for (`?wait=`, `waitSeconds`, up to 30 s), shorter than a hung app.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(45);
+
 
 /// The app under test.
 pub struct TestApp {
@@ -30,6 +36,12 @@ pub struct TestApp {
     /// lets tests publish messages themselves.
     pub redis_url: Option<String>,
     admin: OnceCell<User>,
+    /// The deadline of every request ([`REQUEST_TIMEOUT`]).
+    pub request_timeout: Duration,
+    /// What the app's (first) process printed, when the suite started it.
+    pub log_path: Option<std::path::PathBuf>,
+    /// Tells whether the app restarted under the test, when the suite started it.
+    watch: Option<RestartWatch>,
     _app: Option<Mutex<RunningApp>>,
 }
 
@@ -40,16 +52,13 @@ pub async fn app() -> &'static TestApp {
     APP.get_or_init(|| async {
         match std::env::var("SPINCART_BASE_URL") {
             Ok(base_url) => TestApp {
-                base_url: base_url.trim_end_matches('/').to_owned(),
                 admin_email: std::env::var("SPINCART_ADMIN_EMAIL")
                     .unwrap_or_else(|_| "admin@spincart.local".into()),
                 admin_password: std::env::var("SPINCART_ADMIN_PASSWORD")
                     .unwrap_or_else(|_| "e2e-admin-password".into()),
-                db_url: None,
                 jwt_secret: std::env::var("SPINCART_JWT_SECRET").ok(),
                 redis_url: std::env::var("SPINCART_REDIS_URL").ok(),
-                admin: OnceCell::new(),
-                _app: None,
+                ..TestApp::at(&base_url)
             },
             Err(_) => start_app().await,
         }
@@ -85,6 +94,21 @@ pub const E2E_SETTINGS: &[(&str, &str)] = &[
     // own (limits.rs), the per-account one here.
     ("SPIN_VARIABLE_LOGIN_FAILURES_PER_ADDRESS", "100000"),
 ];
+
+/// The suite's own app, or `None` after a loud [`spincart_tests::skip`] when the suite runs
+/// against an app it did not start (`SPINCART_BASE_URL`): `needs` says what the test needs of
+/// it (to start apps of its own, read its database, stop its parts...).
+pub async fn own_app(needs: &str) -> Option<&'static TestApp> {
+    let app = app().await;
+    if app.owns_app() {
+        Some(app)
+    } else {
+        spincart_tests::skip(&format!(
+            "{needs}: only when the suite starts the app (SPINCART_BASE_URL is set)"
+        ));
+        None
+    }
+}
 
 async fn start_app() -> TestApp {
     let running = RunningApp::start("e2e", E2E_SETTINGS).await;
@@ -150,17 +174,33 @@ pub struct User {
 }
 
 impl TestApp {
+    /// A client of the app at `base_url`, knowing nothing else about it.
+    pub fn at(base_url: &str) -> TestApp {
+        TestApp {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            admin_email: "admin@spincart.local".into(),
+            admin_password: "e2e-admin-password".into(),
+            db_url: None,
+            jwt_secret: None,
+            redis_url: None,
+            admin: OnceCell::new(),
+            request_timeout: REQUEST_TIMEOUT,
+            log_path: None,
+            watch: None,
+            _app: None,
+        }
+    }
+
     /// A client of an app this test started itself (fault tests own their app).
     pub fn talking_to(running: &RunningApp) -> TestApp {
         TestApp {
-            base_url: running.base_url.clone(),
             admin_email: running.admin_email.clone(),
-            admin_password: "e2e-admin-password".into(),
             db_url: Some(running.db_url.clone()),
             jwt_secret: Some(running.jwt_secret.clone()),
             redis_url: Some(running.redis.url()),
-            admin: OnceCell::new(),
-            _app: None,
+            log_path: Some(running.log_path.clone()),
+            watch: Some(running.restart_watch()),
+            ..TestApp::at(&running.base_url)
         }
     }
 
@@ -170,6 +210,24 @@ impl TestApp {
         self._app.is_some()
     }
 
+    /// The app's Redis, or a loud skip (`SPINCART_REDIS_URL` unset for an app the suite did not
+    /// start).
+    pub fn redis_or_skip(&self) -> Option<&str> {
+        if self.redis_url.is_none() {
+            spincart_tests::skip("publishes to the app's Redis: set SPINCART_REDIS_URL");
+        }
+        self.redis_url.as_deref()
+    }
+
+    /// A connection to the app's database, or a loud skip (an app the suite did not start).
+    pub async fn db_or_skip(&self) -> Option<tokio_postgres::Client> {
+        let db = self.db().await;
+        if db.is_none() {
+            spincart_tests::skip("reads the app's database: only on an app the suite started");
+        }
+        db
+    }
+
     /// A request builder with the JSON content type; `token` adds `Authorization`.
     pub fn request(
         &self,
@@ -177,8 +235,11 @@ impl TestApp {
         path: &str,
         token: Option<&str>,
     ) -> reqwest::RequestBuilder {
-        let client = reqwest::Client::new();
-        let mut builder = client.request(method, format!("{}{path}", self.base_url));
+        // A client per request: each test runs on a Tokio runtime of its own, and a pooled
+        // connection must not outlive its runtime.
+        let mut builder = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.base_url))
+            .timeout(self.request_timeout);
         if let Some(token) = token {
             builder = builder.bearer_auth(token);
         }
@@ -186,7 +247,13 @@ impl TestApp {
     }
 
     pub async fn send(&self, builder: reqwest::RequestBuilder) -> Res {
-        let response = builder.send().await.expect("the app answers");
+        if let Some(watch) = &self.watch {
+            watch.assert_no_unexpected_restart();
+        }
+        let response = builder
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("the app did not answer: {e}"));
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.unwrap_or_default();
@@ -344,6 +411,42 @@ impl TestApp {
             .await;
         report.expect(200);
         report.body
+    }
+
+    /// The value of the series `family{labels…}` on `GET /metrics` (the sum, when the labels
+    /// given match several series; 0 before its first observation).
+    pub async fn metric(&self, family: &str, labels: &[(&str, &str)]) -> f64 {
+        let metrics = self.get("/metrics", None).await;
+        metrics.expect(200);
+        let prefix = format!("{family}{{");
+        metrics
+            .text
+            .lines()
+            .filter(|line| line.starts_with(&prefix))
+            .filter(|line| {
+                labels
+                    .iter()
+                    .all(|(name, value)| line.contains(&format!("{name}=\"{value}\"")))
+            })
+            .map(|line| {
+                line.rsplit(' ')
+                    .next()
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .unwrap_or_else(|| panic!("not a sample: {line}"))
+            })
+            .sum()
+    }
+
+    /// Publishes `payload` on the app's Redis channel `channel` and returns how many
+    /// subscribers it reached (`None`, after a loud skip, without the app's Redis).
+    pub async fn publish(&self, channel: &str, payload: &[u8]) -> Option<i64> {
+        let url = self.redis_or_skip()?;
+        let client = redis::Client::open(url).unwrap();
+        let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+        let reached: i64 = redis::AsyncCommands::publish(&mut connection, channel, payload)
+            .await
+            .unwrap();
+        Some(reached)
     }
 
     /// Direct access to the app's database, when this suite started the app.

@@ -5,7 +5,7 @@
 use serde_json::json;
 use spincart_tests::running_app::RunningApp;
 
-use crate::helpers::{app, Res, TestApp, E2E_SETTINGS};
+use crate::helpers::{app, own_app, Res, TestApp, E2E_SETTINGS};
 
 const LIMIT: usize = 1 << 20;
 
@@ -134,7 +134,10 @@ async fn a_successful_login_clears_the_account_count() {
 
 #[tokio::test]
 async fn failed_logins_from_one_address_are_throttled_across_accounts() {
-    if !app().await.owns_app() {
+    if own_app("throttles logins on an app of its own")
+        .await
+        .is_none()
+    {
         return;
     }
     let settings: Vec<(&str, &str)> = E2E_SETTINGS

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use spincart_tests::running_app::RunningApp;
 
-use crate::helpers::{app, TestApp, E2E_SETTINGS};
+use crate::helpers::{app, own_app, TestApp, E2E_SETTINGS};
 
 /// The most statements a checkout may take: the goal of the issue "Checkout at scale". It was
 /// 79; merging the consumers' bookkeeping into their first statement, storing events as
@@ -38,7 +38,10 @@ const POOL_RECYCLING: &[&str] = &[
 
 #[tokio::test]
 async fn a_checkout_stays_within_its_statement_budget_from_request_to_every_follow_up() {
-    if !app().await.owns_app() {
+    if own_app("counts PostgreSQL statements on an app of its own")
+        .await
+        .is_none()
+    {
         return;
     }
     let running = RunningApp::start("statements", E2E_SETTINGS).await;

@@ -13,8 +13,9 @@
 #![deny(unsafe_code)]
 
 pub mod invariants;
-pub mod private_redis;
 pub mod running_app;
+
+pub use spincart_testkit::{eventually, host_port, not_applicable, skip, PrivateRedis};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -42,20 +43,12 @@ pub fn redis_url() -> String {
     if let Ok(url) = std::env::var("SPINCART_TEST_REDIS_URL") {
         return url;
     }
-    static REDIS: std::sync::OnceLock<std::sync::Mutex<private_redis::PrivateRedis>> =
-        std::sync::OnceLock::new();
+    static REDIS: std::sync::OnceLock<std::sync::Mutex<PrivateRedis>> = std::sync::OnceLock::new();
     REDIS
-        .get_or_init(|| std::sync::Mutex::new(private_redis::PrivateRedis::start()))
+        .get_or_init(|| std::sync::Mutex::new(PrivateRedis::start()))
         .lock()
         .unwrap()
         .url()
-}
-
-/// `host:port` of a URL (for `allowed_outbound_hosts`).
-pub fn host_port(url: &str) -> String {
-    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    let rest = rest.rsplit_once('@').map(|(_, r)| r).unwrap_or(rest);
-    rest.split(['/', '?']).next().unwrap_or(rest).to_owned()
 }
 
 fn with_database(url: &str, name: &str) -> String {
@@ -162,22 +155,6 @@ pub async fn connect(url: &str) -> tokio_postgres::Client {
         .expect("connecting to the test database");
     tokio::spawn(connection);
     client
-}
-
-/// Polls `check` every 20 ms until it returns `Some`, failing after `timeout`.
-pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "{what}: not within {timeout:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// The host binary built by `make build`.

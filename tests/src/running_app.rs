@@ -14,15 +14,16 @@
 //! may outlive the test process or a kill.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::private_redis::PrivateRedis;
-use crate::{fresh_database, host_binary, host_port, repo_root};
+use spincart_testkit::ports::{self, Port};
+
+use crate::{fresh_database, host_binary, host_port, repo_root, PrivateRedis};
 
 /// What runs the app.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,6 +173,65 @@ pub struct RunningApp {
     pub log_path: PathBuf,
     name: String,
     processes: Vec<Supervised>,
+    watch: RestartWatch,
+    /// The app's port, reserved for as long as the app lives (restarts bind it again).
+    _port: Port,
+}
+
+/// Whether an app's processes may restart: a fault test expects it (it kills a process or stops
+/// Redis), every other test must fail when the app it talks to restarted under it — a crash
+/// that the supervisor hid would otherwise pass. Unexpected restarts are also written to
+/// `target/test-apps/unexpected-restarts.log`, which `make test` checks after every suite.
+#[derive(Debug, Clone)]
+pub struct RestartWatch {
+    app: String,
+    expected: Arc<AtomicBool>,
+    unexpected: Arc<Mutex<Vec<String>>>,
+    /// Where unexpected restarts are appended ([`RestartWatch::log_file`] for apps under test).
+    log: Option<PathBuf>,
+}
+
+impl RestartWatch {
+    fn new(app: &str, log: Option<PathBuf>) -> RestartWatch {
+        RestartWatch {
+            app: app.to_owned(),
+            expected: Arc::default(),
+            unexpected: Arc::default(),
+            log,
+        }
+    }
+
+    /// The file every unexpected restart of a suite's apps is appended to.
+    pub fn log_file() -> PathBuf {
+        repo_root().join("target/test-apps/unexpected-restarts.log")
+    }
+
+    fn restarted(&self, role: Role, how: &str, log_path: &Path) {
+        if self.expected.load(Ordering::SeqCst) {
+            return;
+        }
+        let line = format!(
+            "the {} app's {} process exited ({how}) and was restarted, unexpectedly; see {}",
+            self.app,
+            role.name(),
+            log_path.display()
+        );
+        if let Some(Ok(mut file)) = self.log.as_ref().map(|path| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+        }) {
+            let _ = writeln!(file, "{line}");
+        }
+        self.unexpected.lock().unwrap().push(line);
+    }
+
+    /// Fails the calling test when a process of the app restarted without a test expecting it.
+    pub fn assert_no_unexpected_restart(&self) {
+        let unexpected = self.unexpected.lock().unwrap();
+        assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+    }
 }
 
 impl RunningApp {
@@ -195,7 +255,9 @@ impl RunningApp {
         let maintenance_token = uuid::Uuid::new_v4().to_string();
         let logs = repo_root().join("target/test-apps");
         std::fs::create_dir_all(&logs).unwrap();
-        let port = free_port();
+        let reserved = ports::reserve();
+        let port = reserved.number();
+        let watch = RestartWatch::new(name, Some(RestartWatch::log_file()));
         let mut variables: Vec<(String, String)> = vec![
             ("SPIN_VARIABLE_DB_URL".into(), db_url.clone()),
             ("SPIN_VARIABLE_DB_HOST".into(), host_port(&db_url)),
@@ -246,15 +308,18 @@ impl RunningApp {
                         .cloned()
                         .collect(),
                 };
-                Supervised::start(Launch {
-                    role,
-                    runtime: runtime.clone(),
-                    port,
-                    components: ids,
-                    env: variables.clone(),
-                    log_path,
-                    state_dir,
-                })
+                Supervised::start(
+                    Launch {
+                        role,
+                        runtime: runtime.clone(),
+                        port,
+                        components: ids,
+                        env: variables.clone(),
+                        log_path,
+                        state_dir,
+                    },
+                    watch.clone(),
+                )
             })
             .collect();
         let app = RunningApp {
@@ -269,6 +334,8 @@ impl RunningApp {
             maintenance_token,
             name: name.to_owned(),
             processes,
+            watch,
+            _port: reserved,
         };
         app.wait_until_ready(&channels, Duration::from_secs(300))
             .await;
@@ -327,9 +394,21 @@ impl RunningApp {
         counts.is_ok_and(|c| c.len() == channels.len() && c.iter().all(|(_, n)| *n > 0))
     }
 
+    /// Says that this app's processes will exit and be restarted (a fault test's doing), so
+    /// that a restart does not fail the tests talking to it.
+    pub fn expect_restarts(&self) {
+        self.watch.expected.store(true, Ordering::SeqCst);
+    }
+
+    /// What tells whether the app restarted unexpectedly (see [`RestartWatch`]).
+    pub fn restart_watch(&self) -> RestartWatch {
+        self.watch.clone()
+    }
+
     /// Kills every process of the app at once (SIGKILL: nothing is flushed), as a node failure
     /// would; the supervisor starts them again. Call [`RunningApp::ready`] to wait for that.
     pub fn kill(&self) {
+        self.expect_restarts();
         for process in &self.processes {
             process.kill();
         }
@@ -337,6 +416,7 @@ impl RunningApp {
 
     /// Kills the process running `role`'s components; the supervisor starts it again.
     pub fn kill_role(&self, role: Role) {
+        self.expect_restarts();
         for process in self.processes.iter().filter(|p| p.launch.role == role) {
             process.kill();
         }
@@ -371,14 +451,6 @@ impl Drop for RunningApp {
             process.stop();
         }
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Everything needed to start one process (again).
@@ -498,10 +570,11 @@ struct Shared {
 struct Supervised {
     launch: Launch,
     shared: Arc<Shared>,
+    watch: RestartWatch,
 }
 
 impl Supervised {
-    fn start(launch: Launch) -> Supervised {
+    fn start(launch: Launch, watch: RestartWatch) -> Supervised {
         let shared = Arc::new(Shared {
             state: Mutex::new(ProcessState {
                 child: Some(launch.spawn()),
@@ -512,9 +585,14 @@ impl Supervised {
         let watcher = Supervised {
             launch: launch.clone(),
             shared: shared.clone(),
+            watch: watch.clone(),
         };
         std::thread::spawn(move || watcher.watch());
-        Supervised { launch, shared }
+        Supervised {
+            launch,
+            shared,
+            watch,
+        }
     }
 
     /// Restarts the process whenever it has ended, with backoff (100 ms doubling to 2 s, as a
@@ -553,6 +631,8 @@ impl Supervised {
                     self.launch.role.name()
                 ),
             );
+            self.watch
+                .restarted(self.launch.role, &how, &self.launch.log_path);
             std::thread::sleep(backoff);
             backoff = (backoff * 2).min(Duration::from_secs(2));
             let mut state = self.shared.state.lock().unwrap();
@@ -587,4 +667,33 @@ impl Supervised {
 fn end(mut child: Child) {
     drop(child.stdin.take());
     let _ = child.wait();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restart_nobody_expected_fails_whoever_talks_to_the_app_next() {
+        let log = std::env::temp_dir().join(format!("restarts-{}.log", uuid::Uuid::new_v4()));
+        let watch = RestartWatch::new("checkout", Some(log.clone()));
+        watch.assert_no_unexpected_restart();
+        watch.restarted(Role::Consumers, "signal: 9", Path::new("app.log"));
+        let failed = std::panic::catch_unwind(|| watch.assert_no_unexpected_restart());
+        let message = *failed.unwrap_err().downcast::<String>().unwrap();
+        assert!(
+            message.contains("the checkout app's consumers process exited (signal: 9)"),
+            "{message}"
+        );
+        assert!(std::fs::read_to_string(&log).unwrap().contains(&message));
+        std::fs::remove_file(log).unwrap();
+    }
+
+    #[test]
+    fn a_restart_a_fault_test_expects_fails_nothing() {
+        let watch = RestartWatch::new("fault-kill", None);
+        watch.expected.store(true, Ordering::SeqCst);
+        watch.restarted(Role::All, "signal: 9", Path::new("app.log"));
+        watch.assert_no_unexpected_restart();
+    }
 }

@@ -316,11 +316,16 @@ pub fn consume_reading_ahead(
 ) -> anyhow::Result<Consumed> {
     // Records the message's duration and flushes its metrics to Redis when it ends.
     let _timer = crate::metrics::RequestTimer::start(consumer, "event");
+    let consumed = |outcome: &str| {
+        let labels = [("consumer", consumer), ("outcome", outcome)];
+        crate::metrics::count("spincart_events_consumed_total", &labels, 1);
+    };
     let db = Db::connect()?;
     let envelope = match EventEnvelope::from_json(payload) {
         Ok(envelope) => envelope,
         Err(e) => {
             dead_letter(&db, consumer, None, None, payload, &e.to_string(), 1)?;
+            consumed("dead_lettered");
             eprintln!("{consumer}: dead-lettered an unreadable message: {e}");
             return Ok(Consumed::DeadLettered);
         }
@@ -371,11 +376,16 @@ pub fn consume_reading_ahead(
     });
     match result {
         Ok(true) => {
+            consumed("applied");
             outbox.publish(&db);
             Ok(Consumed::Applied)
         }
-        Ok(false) => Ok(Consumed::Duplicate),
+        Ok(false) => {
+            consumed("duplicate");
+            Ok(Consumed::Duplicate)
+        }
         Err(HandlerError::Permanent(reason)) => {
+            consumed("dead_lettered");
             give_up(
                 &db,
                 consumer,
@@ -401,6 +411,11 @@ pub fn consume_reading_ahead(
                 on_dead_letter,
                 retry,
             )?;
+            consumed(if outcome.ends_with("dead-lettered") {
+                "dead_lettered"
+            } else {
+                "failed"
+            });
             anyhow::bail!(
                 "{consumer}: {} {} failed ({outcome}): {reason}",
                 envelope.event_type,

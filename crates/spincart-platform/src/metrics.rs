@@ -118,6 +118,12 @@ pub const FAMILIES: &[Family] = &[
         labels: &["event_type"],
     },
     Family {
+        name: "spincart_events_consumed_total",
+        kind: Kind::Counter,
+        help: "Messages a consumer took, by consumer and outcome: applied, duplicate (already processed: nothing changed), failed (recorded for retry) or dead_lettered.",
+        labels: &["consumer", "outcome"],
+    },
+    Family {
         name: "spincart_dead_letters_total",
         kind: Kind::Counter,
         help: "Messages put in the dead-letter table, by consumer.",

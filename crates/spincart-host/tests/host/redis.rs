@@ -1,12 +1,12 @@
 //! `fermyon:spin/redis@2.0.0` and the Redis trigger, including a Redis restart: under the strict
 //! profile the trigger ends as Spin's does, under the lenient one it resubscribes.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 
 use redis::AsyncCommands;
 
 use spincart_host::profile::Profile;
+
+use spincart_testkit::{ports, PrivateRedis};
 
 use crate::support::{eventually, host_port, redis_url, TestHost};
 
@@ -88,14 +88,14 @@ async fn delivers_each_message_and_keeps_going_after_a_failing_handler() {
     )
     .await;
     let mut c = connection(&url).await;
-    eventually(10, || {
+    eventually(std::time::Duration::from_secs(10), "the trigger hears the channel", || {
         let mut c = c.clone();
         let channel = channel.clone();
         async move { (c.publish::<_, _, i64>(&channel, "fail").await.unwrap() > 0).then_some(()) }
     })
     .await;
     let _: i64 = c.publish(&channel, "second").await.unwrap();
-    let messages = eventually(10, || async {
+    let messages = eventually(std::time::Duration::from_secs(10), "the message after the failed one is handled", || async {
         let m = received(&url, &key).await;
         m.contains(&"second".to_string()).then_some(m)
     })
@@ -103,58 +103,9 @@ async fn delivers_each_message_and_keeps_going_after_a_failing_handler() {
     assert_eq!(messages.first().map(String::as_str), Some("fail"));
 }
 
-/// A private redis-server on a free port, for fault tests.
-struct PrivateRedis {
-    port: u16,
-    child: Child,
-}
-
-impl PrivateRedis {
-    fn start_on(port: u16) -> PrivateRedis {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (scripts/services.sh installs it)");
-        PrivateRedis { port, child }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test]
 async fn the_trigger_ends_with_spins_error_when_redis_goes_away() {
-    let redis = PrivateRedis::start_on(free_port());
+    let mut redis = PrivateRedis::start();
     let url = redis.url();
     let channel = "strict-restart-test";
     let mut host = TestHost::start(
@@ -167,7 +118,7 @@ async fn the_trigger_ends_with_spins_error_when_redis_goes_away() {
     )
     .await;
     // Subscribed once the channel has a subscriber.
-    eventually(20, || {
+    eventually(std::time::Duration::from_secs(20), "the trigger subscribed", || {
         let url = url.clone();
         async move {
             let mut c = connection(&url).await;
@@ -199,7 +150,9 @@ async fn the_trigger_ends_with_spins_error_when_redis_goes_away() {
 
 #[tokio::test]
 async fn the_trigger_does_not_start_without_redis_as_in_spin() {
-    let url = format!("redis://127.0.0.1:{}", free_port());
+    // A reserved port nobody listens on.
+    let port = ports::reserve();
+    let url = format!("redis://127.0.0.1:{}", port.number());
     let mut host = TestHost::start(
         &manifest("no-redis"),
         &[
@@ -220,8 +173,7 @@ async fn the_trigger_does_not_start_without_redis_as_in_spin() {
 
 #[tokio::test]
 async fn resubscribes_after_redis_restarts_under_the_lenient_profile() {
-    let port = free_port();
-    let redis = PrivateRedis::start_on(port);
+    let mut redis = PrivateRedis::start();
     let url = redis.url();
     let channel = "restart-test";
     let key = "probe:restart";
@@ -237,7 +189,7 @@ async fn resubscribes_after_redis_restarts_under_the_lenient_profile() {
     .await;
     let publish_until_heard = |message: &'static str| {
         let url = url.clone();
-        eventually(20, move || {
+        eventually(std::time::Duration::from_secs(20), "a subscriber hears the message", move || {
             let url = url.clone();
             async move {
                 let client = redis::Client::open(url.as_str()).ok()?;
@@ -249,9 +201,9 @@ async fn resubscribes_after_redis_restarts_under_the_lenient_profile() {
     };
     publish_until_heard("before").await;
     redis.stop();
-    let redis = PrivateRedis::start_on(port);
+    redis.restart();
     publish_until_heard("after").await;
-    let messages = eventually(10, || async {
+    let messages = eventually(std::time::Duration::from_secs(10), "the message published after the restart is handled", || async {
         let m = received(&url, key).await;
         (!m.is_empty()).then_some(m)
     })

@@ -23,11 +23,7 @@ pub fn redis_url() -> String {
     std::env::var("SPINCART_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:16379".into())
 }
 
-/// `host:port` of a URL.
-pub fn host_port(url: &str) -> String {
-    let parsed = url::Url::parse(url).expect("a URL");
-    format!("{}:{}", parsed.host_str().unwrap(), parsed.port().unwrap())
-}
+pub use spincart_testkit::{eventually, host_port};
 
 /// The built wasm of a test guest (`make build` builds them).
 pub fn guest(name: &str) -> String {
@@ -182,24 +178,5 @@ fn options(variables: &[(&str, &str)], profile: Profile) -> HostOptions {
 impl Drop for TestHost {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Polls `check` until it returns `Some` or `seconds` pass.
-pub async fn eventually<T, F, Fut>(seconds: u64, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "condition not met within {seconds}s"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
