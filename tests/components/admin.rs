@@ -148,12 +148,12 @@ async fn a_dead_letter_is_listed_and_replayed() {
         "aggregate_id": uuid::Uuid::new_v4(), "aggregate_version": 1, "occurred_at": "2026-11-21T00:00:00.000Z",
         "data": { "unexpected": true },
     });
-    let refused = projector
+    // The handler reports the failure to the trigger (as Spin logs it) and dead-letters it.
+    projector
         .component
         .message(&serde_json::to_vec(&envelope).unwrap())
         .await
         .expect_err("a product event without a product is refused");
-    assert!(format!("{refused:#}").contains("dead-lettered"), "{refused:#}");
     let (status, list) = call(
         &projector.db_url,
         "admin-dead-letters",

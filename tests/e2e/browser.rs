@@ -7,7 +7,7 @@
 
 use spincart_tests::running_app::RunningApp;
 
-use crate::helpers::{app, own_app};
+use crate::helpers::own_app;
 
 #[tokio::test]
 async fn the_storefront_passes_its_browser_tests_in_chromium() {

@@ -14,7 +14,7 @@ use std::process::Command;
 use spincart_tests::repo_root;
 use spincart_tests::running_app::RunningApp;
 
-use crate::helpers::{app, own_app, TestApp, E2E_SETTINGS};
+use crate::helpers::{own_app, TestApp, E2E_SETTINGS};
 
 /// The `st` command: `SPINCART_SCHEMATHESIS`, or the one `make test` installs.
 fn schemathesis() -> PathBuf {

@@ -9,7 +9,7 @@ use serde_json::json;
 use spincart_platform::metrics::{Kind, FAMILIES};
 use spincart_tests::running_app::RunningApp;
 
-use crate::helpers::{app, own_app, TestApp, E2E_SETTINGS};
+use crate::helpers::{own_app, TestApp, E2E_SETTINGS};
 
 /// One scrape of `/metrics`.
 struct Metrics {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use spincart_tests::running_app::RunningApp;
 
-use crate::helpers::{app, own_app, TestApp, E2E_SETTINGS};
+use crate::helpers::{own_app, TestApp, E2E_SETTINGS};
 
 /// The most statements a checkout may take: the goal of the issue "Checkout at scale". It was
 /// 79; merging the consumers' bookkeeping into their first statement, storing events as

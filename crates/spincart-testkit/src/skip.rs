@@ -40,7 +40,7 @@ fn record(line: &str, log: Option<&std::path::Path>) {
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&path)
+            .open(path)
             .unwrap_or_else(|e| panic!("opening the skip log {path:?}: {e}"));
         writeln!(file, "{line}").expect("writing the skip log");
     }
