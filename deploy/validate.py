@@ -26,7 +26,7 @@ Every YAML document under deploy/spinkube/ (secret.example.yaml included) is che
   gauges of crates/spincart-operations/src/metrics.rs), and every family has a panel.
 
 Needs Python >= 3.11 (tomllib), PyYAML, jsonschema and kubernetes-validate (pinned versions: see
-deploy/TEST_STEP.txt).
+DEPLOY_PY_PACKAGES in scripts/test.sh, which installs them into target/venv).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ try:
     import kubernetes_validate  # noqa: E402
     import yaml  # noqa: E402
 except ImportError as e:  # pragma: no cover - a setup problem, said plainly
-    sys.exit(f"deploy/validate.py: missing Python package ({e.name}); see deploy/TEST_STEP.txt")
+    sys.exit(f"deploy/validate.py: missing Python package ({e.name}); scripts/test.sh installs it (DEPLOY_PY_PACKAGES) into target/venv")
 
 ROOT = Path(__file__).resolve().parent.parent
 SPINKUBE_DIR = ROOT / "deploy" / "spinkube"

@@ -7,10 +7,20 @@
 #   spin up $(scripts/components.sh shard 2)                       # the saga's consumers of shard 2
 #
 #   scripts/components.sh http|redis|shard K [--ids]   (--ids: bare ids, one per line)
+#   scripts/components.sh count    (how many there are, by trigger: the figures the docs quote)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { echo "usage: $0 http|redis|shard K [--ids]" >&2; exit 2; }
+usage() { echo "usage: $0 http|redis|shard K [--ids] | count" >&2; exit 2; }
+if [ "${1:-}" = count ]; then
+  http=$("$0" http --ids | wc -l)
+  redis=$("$0" redis --ids | wc -l)
+  shards=$(awk -F'"' '/^saga_shards[[:space:]]*= *\{/ { print $2; exit }' spin.toml)
+  echo "$((http + redis)) components: $http HTTP, $redis Redis-triggered (saga_shards = $shards)"
+  echo "PostgreSQL connections one Spin 4 process may open: $((http + redis)) x 64 = $(((http + redis) * 64))"
+  echo "max_connections of the embedded PostgreSQL (scripts/services.sh): $(((http + redis) * 64)) + 200 = $(((http + redis) * 64 + 200))"
+  exit 0
+fi
 trigger=${1:-}
 shard=
 case "$trigger" in

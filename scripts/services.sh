@@ -9,7 +9,7 @@
 # SPINCART_PG_PORT / SPINCART_REDIS_PORT choose others.
 #
 # Connections: real Spin 4 keeps a pool of up to 64 PostgreSQL connections per component, so
-# max_connections is sized from spin.toml (components x 64 + 200); see README "Connections".
+# max_connections is sized from spin.toml (components x 64 + 200); see docs/real-spin.md "PostgreSQL connections" and `scripts/components.sh count`.
 # pg_stat_statements is loaded so that tests and benchmarks can count the statements of a
 # checkout (the contrib module ships with Debian's PostgreSQL), sized so that it never evicts.
 #

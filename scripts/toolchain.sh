@@ -2,7 +2,7 @@
 # Makes sure a Rust toolchain that can build wasm32-wasip1 is available and prints, on stdout,
 # the environment assignments the wasm build needs (one per line, for `eval` or `env`).
 #
-# Two paths (see ../shared/TOOLCHAIN.md in the project notes and README "Building"):
+# Two paths (see ../shared/TOOLCHAIN.md in the project notes and docs/building.md):
 #   1. rustup already has the wasm32-wasip1 target          -> plain `cargo build --target ...`
 #   2. otherwise: Debian's rustc-web + rust-web-src + wasi-libc + lld-19, with -Zbuild-std.
 #      The packages are installed only when missing.

@@ -26,7 +26,7 @@ fi
 [ -x "$runtime" ] || { echo "SPINCART_RUNTIME=$runtime is not an executable Spin binary" >&2; exit 1; }
 echo "==> starting spincart on $("$runtime" --version) at http://$listen (Ctrl-C to stop)"
 echo "    the Redis trigger exits when Redis goes away, and Spin stops HTTP with it: for the"
-echo "    API to outlive Redis, run two processes (README \"Running it with real Spin\")"
+echo "    API to outlive Redis, run two processes (docs/real-spin.md)"
 # Spin has no scheduler: the sweep is called from here, as the CronJob does in production.
 (
   while sleep "$every"; do

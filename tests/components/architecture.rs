@@ -1,5 +1,5 @@
-//! The architecture the README draws is the one Cargo builds: the crate graph equals the
-//! README's diagram, and every component depends on exactly one context crate.
+//! The architecture docs/architecture.md draws is the one Cargo builds: the crate graph equals
+//! its diagram, and every component depends on exactly one context crate.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,14 +39,14 @@ fn workspace_graph() -> BTreeMap<String, BTreeSet<String>> {
         .collect()
 }
 
-/// The `a --> b` edges of the README's mermaid diagram, as crate names.
+/// The `a --> b` edges of docs/architecture.md's mermaid diagram, as crate names.
 fn readme_edges() -> BTreeSet<(String, String)> {
-    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(repo_root().join("docs/architecture.md")).unwrap();
     let diagram = readme
         .split("```mermaid")
         .nth(1)
         .and_then(|rest| rest.split("```").next())
-        .expect("the README has a mermaid diagram of the crates");
+        .expect("docs/architecture.md has a mermaid diagram of the crates");
     diagram
         .lines()
         .filter_map(|line| line.trim().split_once(" --> "))
@@ -87,12 +87,12 @@ fn the_readme_diagram_is_the_crate_graph() {
     assert_eq!(
         drawn.difference(&built).collect::<Vec<_>>(),
         Vec::<&(String, String)>::new(),
-        "drawn in the README but not a dependency"
+        "drawn in docs/architecture.md but not a dependency"
     );
     assert_eq!(
         built.difference(&drawn).collect::<Vec<_>>(),
         Vec::<&(String, String)>::new(),
-        "a dependency the README does not draw"
+        "a dependency docs/architecture.md does not draw"
     );
 }
 

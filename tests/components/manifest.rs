@@ -273,8 +273,35 @@ fn the_selective_deployment_script_splits_every_component_by_trigger() {
         .cloned()
         .collect();
     assert_eq!(by_shard, sharded);
-    // Together they are the whole app: the README's two processes run every component.
+    // Together they are the whole app: docs/real-spin.md's two processes run every component.
     let mut all: Vec<String> = listed_http.into_iter().chain(listed_redis).collect();
     all.sort();
     assert_eq!(all, manifest.components.keys().cloned().collect::<Vec<_>>());
+}
+
+#[test]
+fn the_docs_quote_the_component_count_as_the_script_prints_it() {
+    let printed = std::process::Command::new(repo_root().join("scripts/components.sh"))
+        .arg("count")
+        .output()
+        .expect("scripts/components.sh runs");
+    assert!(printed.status.success());
+    let printed = String::from_utf8(printed.stdout).unwrap();
+    let manifest = manifest();
+    let components = manifest
+        .http_triggers
+        .iter()
+        .map(|t| &t.component)
+        .chain(manifest.redis_triggers.iter().map(|t| &t.component))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    assert!(
+        printed.starts_with(&format!("{components} components: ")),
+        "{printed}"
+    );
+    let docs = std::fs::read_to_string(repo_root().join("docs/real-spin.md")).unwrap();
+    assert!(
+        docs.contains(&format!("$ scripts/components.sh count\n{printed}")),
+        "docs/real-spin.md quotes `scripts/components.sh count`; it now prints:\n{printed}"
+    );
 }

@@ -21,7 +21,6 @@ use spincart_tests::running_app::{RestartWatch, RunningApp};
 /// asks for (`?wait=`, `waitSeconds`, up to 30 s), shorter than a hung app.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(45);
 
-
 /// The app under test.
 pub struct TestApp {
     pub base_url: String,

@@ -127,7 +127,7 @@ pub async fn up(options: UpOptions) -> anyhow::Result<()> {
             let error = ended.err().unwrap_or_else(|| anyhow::anyhow!("the Redis trigger ended"));
             Err(error.context(
                 "the Redis trigger stopped, and with it the app (as in Spin; run the Redis-triggered \
-                 components as a process of their own to keep HTTP up: see README \"Running on Spin\")",
+                 components as a process of their own to keep HTTP up: see docs/real-spin.md)",
             ))
         }
     }

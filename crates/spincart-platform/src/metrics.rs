@@ -27,7 +27,7 @@
 //!
 //! This module also writes the one structured log line per published or consumed event
 //! ([`log_event`]) that carries the saga's correlation id into real Spin's OpenTelemetry
-//! export (README, "Tracing").
+//! export (docs/operations.md, "Tracing").
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

@@ -1,7 +1,6 @@
 //! `fermyon:spin/redis@2.0.0` and the Redis trigger, including a Redis restart: under the strict
 //! profile the trigger ends as Spin's does, under the lenient one it resubscribes.
 
-
 use redis::AsyncCommands;
 
 use spincart_host::profile::Profile;
@@ -95,10 +94,14 @@ async fn delivers_each_message_and_keeps_going_after_a_failing_handler() {
     })
     .await;
     let _: i64 = c.publish(&channel, "second").await.unwrap();
-    let messages = eventually(std::time::Duration::from_secs(10), "the message after the failed one is handled", || async {
-        let m = received(&url, &key).await;
-        m.contains(&"second".to_string()).then_some(m)
-    })
+    let messages = eventually(
+        std::time::Duration::from_secs(10),
+        "the message after the failed one is handled",
+        || async {
+            let m = received(&url, &key).await;
+            m.contains(&"second".to_string()).then_some(m)
+        },
+    )
     .await;
     assert_eq!(messages.first().map(String::as_str), Some("fail"));
 }
@@ -118,20 +121,24 @@ async fn the_trigger_ends_with_spins_error_when_redis_goes_away() {
     )
     .await;
     // Subscribed once the channel has a subscriber.
-    eventually(std::time::Duration::from_secs(20), "the trigger subscribed", || {
-        let url = url.clone();
-        async move {
-            let mut c = connection(&url).await;
-            let (_, n): (String, i64) = redis::cmd("PUBSUB")
-                .arg("NUMSUB")
-                .arg(channel)
-                .query_async::<Vec<(String, i64)>>(&mut c)
-                .await
-                .ok()?
-                .pop()?;
-            (n > 0).then_some(())
-        }
-    })
+    eventually(
+        std::time::Duration::from_secs(20),
+        "the trigger subscribed",
+        || {
+            let url = url.clone();
+            async move {
+                let mut c = connection(&url).await;
+                let (_, n): (String, i64) = redis::cmd("PUBSUB")
+                    .arg("NUMSUB")
+                    .arg(channel)
+                    .query_async::<Vec<(String, i64)>>(&mut c)
+                    .await
+                    .ok()?
+                    .pop()?;
+                (n > 0).then_some(())
+            }
+        },
+    )
     .await;
     redis.stop();
     let trigger = host.redis_trigger.take().expect("a Redis trigger");
@@ -189,24 +196,32 @@ async fn resubscribes_after_redis_restarts_under_the_lenient_profile() {
     .await;
     let publish_until_heard = |message: &'static str| {
         let url = url.clone();
-        eventually(std::time::Duration::from_secs(20), "a subscriber hears the message", move || {
-            let url = url.clone();
-            async move {
-                let client = redis::Client::open(url.as_str()).ok()?;
-                let mut c = client.get_multiplexed_async_connection().await.ok()?;
-                let heard: i64 = c.publish(channel, message).await.ok()?;
-                (heard > 0).then_some(())
-            }
-        })
+        eventually(
+            std::time::Duration::from_secs(20),
+            "a subscriber hears the message",
+            move || {
+                let url = url.clone();
+                async move {
+                    let client = redis::Client::open(url.as_str()).ok()?;
+                    let mut c = client.get_multiplexed_async_connection().await.ok()?;
+                    let heard: i64 = c.publish(channel, message).await.ok()?;
+                    (heard > 0).then_some(())
+                }
+            },
+        )
     };
     publish_until_heard("before").await;
     redis.stop();
     redis.restart();
     publish_until_heard("after").await;
-    let messages = eventually(std::time::Duration::from_secs(10), "the message published after the restart is handled", || async {
-        let m = received(&url, key).await;
-        (!m.is_empty()).then_some(m)
-    })
+    let messages = eventually(
+        std::time::Duration::from_secs(10),
+        "the message published after the restart is handled",
+        || async {
+            let m = received(&url, key).await;
+            (!m.is_empty()).then_some(m)
+        },
+    )
     .await;
     assert_eq!(messages, ["after"]);
     drop(redis);
