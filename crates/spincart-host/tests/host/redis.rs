@@ -211,6 +211,13 @@ async fn resubscribes_after_redis_restarts_under_the_lenient_profile() {
         )
     };
     publish_until_heard("before").await;
+    // Handled before Redis goes away (its data goes with it).
+    eventually(
+        std::time::Duration::from_secs(10),
+        "the message published before the restart is handled",
+        || async { (received(&url, key).await == ["before"]).then_some(()) },
+    )
+    .await;
     redis.stop();
     redis.restart();
     publish_until_heard("after").await;
