@@ -25,4 +25,3 @@ if [ -z "${SPIN_VARIABLE_MAINTENANCE_TOKEN:-}" ]; then
   SPIN_VARIABLE_MAINTENANCE_TOKEN=$(cat .spincart/maintenance_token)
   export SPIN_VARIABLE_MAINTENANCE_TOKEN
 fi
-export SPIN_VARIABLE_ADMIN_EMAILS=${SPIN_VARIABLE_ADMIN_EMAILS:-admin@spincart.local}

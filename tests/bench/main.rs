@@ -8,15 +8,19 @@
 //! ```text
 //! cargo run --release -p spincart-tests --bin spincart-bench -- --seconds 10 --concurrency 32
 //! SPIN_BINS="target/spin/spin-4.0.2" target/release/spincart-bench
-//! target/release/spincart-bench --url http://127.0.0.1:3000 --admin-email admin@spincart.local
+//! target/release/spincart-bench --url http://127.0.0.1:3000 --admin-email admin@spincart.local \
+//!     --admin-password "$(cat .spincart/admin_password)"
 //! ```
+//!
+//! An app given with `--url` must lift the per-address and per-cart limits as the apps the bench
+//! starts do ([`BENCH_SETTINGS`]): its shoppers all come from one address.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use serde_json::{json, Value};
-use spincart_tests::running_app::{Layout, RunningApp, Runtime};
+use spincart_tests::running_app::{Layout, RunningApp, Runtime, ADMIN_PASSWORD};
 
 struct Options {
     seconds: u64,
@@ -24,8 +28,9 @@ struct Options {
     only: Option<String>,
     /// An app that is already running (then nothing is started).
     url: Option<String>,
-    /// Its admin (listed in its `admin_emails`) and database (for server-side saga timings).
+    /// Its admin (an operator made them one) and database (for server-side saga timings).
     admin_email: String,
+    admin_password: String,
     db_url: Option<String>,
     /// Offered rates (checkouts per second) of the open-loop saga bench.
     rates: Vec<u32>,
@@ -41,6 +46,11 @@ fn options() -> Options {
         url: std::env::var("SPINCART_BASE_URL").ok(),
         admin_email: std::env::var("SPINCART_ADMIN_EMAIL")
             .unwrap_or_else(|_| "admin@spincart.local".into()),
+        admin_password: std::env::var("SPINCART_ADMIN_PASSWORD").unwrap_or_else(|_| {
+            std::fs::read_to_string(".spincart/admin_password")
+                .map(|p| p.trim().to_owned())
+                .unwrap_or_default()
+        }),
         db_url: std::env::var("SPINCART_DB_URL").ok(),
         rates: vec![25, 50],
         layout: Layout::OneProcess,
@@ -63,6 +73,9 @@ fn options() -> Options {
             "--only" => options.only = args.next(),
             "--url" => options.url = args.next(),
             "--admin-email" => options.admin_email = args.next().expect("--admin-email EMAIL"),
+            "--admin-password" => {
+                options.admin_password = args.next().expect("--admin-password PASSWORD")
+            }
             "--db-url" => options.db_url = args.next(),
             "--rates" => {
                 options.rates = args
@@ -82,7 +95,7 @@ fn options() -> Options {
                 }
             }
             other => {
-                panic!("unknown argument {other}; use --seconds N --concurrency N --only NAME --url URL --admin-email EMAIL --db-url URL --rates R1,R2 --layout one|halves")
+                panic!("unknown argument {other}; use --seconds N --concurrency N --only NAME --url URL --admin-email EMAIL --admin-password PASSWORD --db-url URL --rates R1,R2 --layout one|halves")
             }
         }
     }
@@ -187,6 +200,7 @@ async fn post(client: &reqwest::Client, url: String, token: Option<&str>, body: 
     body
 }
 
+/// Registers a customer (when new) and logs them in; returns the token.
 async fn login(client: &reqwest::Client, base: &str, email: &str) -> String {
     let password = "bench password";
     let _ = client
@@ -194,6 +208,11 @@ async fn login(client: &reqwest::Client, base: &str, email: &str) -> String {
         .json(&json!({ "email": email, "password": password, "full_name": "Bench" }))
         .send()
         .await;
+    log_in(client, base, email, password).await
+}
+
+/// Logs a registered user in; returns the token.
+async fn log_in(client: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
     let login = post(
         client,
         format!("{base}/api/v1/users/login"),
@@ -201,8 +220,21 @@ async fn login(client: &reqwest::Client, base: &str, email: &str) -> String {
         json!({ "email": email, "password": password }),
     )
     .await;
-    login["token"].as_str().unwrap().to_owned()
+    login["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("logging in as {email}: {login}"))
+        .to_owned()
 }
+
+/// The bench's shoppers all register and log in from 127.0.0.1, hundreds at a time, and fill
+/// carts past a shopper's usual limits: the app it starts lifts those limits (an app given with
+/// `--url` needs the same settings).
+const BENCH_SETTINGS: &[(&str, &str)] = &[
+    ("SPIN_VARIABLE_REGISTRATIONS_PER_ADDRESS", "10000000"),
+    ("SPIN_VARIABLE_LOGIN_FAILURES_PER_ADDRESS", "10000000"),
+    ("SPIN_VARIABLE_MAX_LOCKED_UNITS_PER_USER", "100000"),
+    ("SPIN_VARIABLE_MAX_CART_LINES", "1000"),
+];
 
 fn parse_duration(text: &str) -> Option<Duration> {
     let units = [
@@ -536,6 +568,7 @@ struct Target {
     label: String,
     base_url: String,
     admin_email: String,
+    admin_password: String,
     db_url: Option<String>,
     running: Option<RunningApp>,
 }
@@ -569,7 +602,7 @@ async fn measure(target: &Target, options: &Options) -> Figures {
         "==> [{}] setting up: admin, 40 products, 40 customers with carts",
         target.label
     );
-    let admin = login(&client, &base, &target.admin_email).await;
+    let admin = log_in(&client, &base, &target.admin_email, &target.admin_password).await;
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     let products: Vec<String> = join_all((0..40).map(|i| {
         let (client, base, admin, run_id) = (client.clone(), base.clone(), admin.clone(), run_id.clone());
@@ -1038,6 +1071,7 @@ async fn main() {
                 label: url.clone(),
                 base_url: url.trim_end_matches('/').to_owned(),
                 admin_email: options.admin_email.clone(),
+                admin_password: options.admin_password.clone(),
                 db_url: options.db_url.clone(),
                 running: None,
             };
@@ -1062,11 +1096,13 @@ async fn main() {
                         path.file_name().unwrap_or_default().to_string_lossy()
                     ),
                 };
-                let running = RunningApp::start_with(&name, &[], runtime, options.layout).await;
+                let running =
+                    RunningApp::start_with(&name, BENCH_SETTINGS, runtime, options.layout).await;
                 let target = Target {
                     label,
                     base_url: running.base_url.clone(),
                     admin_email: running.admin_email.clone(),
+                    admin_password: ADMIN_PASSWORD.to_owned(),
                     db_url: Some(running.db_url.clone()),
                     running: Some(running),
                 };

@@ -44,7 +44,12 @@ async fn call(db_url: &str, component: &str, method: &str, path: &str) -> (u16, 
     let c = load_with_database(component, db_url.to_owned()).await;
     let response = c
         .component
-        .request(json_request(method, path, Some(&admin_token()), &json!({})))
+        .request(json_request(
+            method,
+            path,
+            Some(&admin_token(db_url).await),
+            &json!({}),
+        ))
         .await
         .unwrap();
     (response.status().as_u16(), json_body(&response))

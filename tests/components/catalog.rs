@@ -14,7 +14,7 @@ async fn creating_a_product_stores_it_its_stock_and_its_event_in_one_go() {
         .request(json_request(
             "POST",
             "/api/v1/products",
-            Some(&admin_token()),
+            Some(&admin_token(&products.db_url).await),
             &product(),
         ))
         .await
@@ -52,7 +52,7 @@ async fn the_search_projection_applies_each_product_event_once() {
         .request(json_request(
             "POST",
             "/api/v1/products",
-            Some(&admin_token()),
+            Some(&admin_token(&products.db_url).await),
             &product(),
         ))
         .await

@@ -32,27 +32,40 @@ async fn register_creates_a_user_and_records_its_event() {
 }
 
 #[tokio::test]
-async fn login_returns_an_admin_token_for_a_listed_email() {
+async fn registering_never_makes_an_admin_only_an_operator_does() {
     let register = load("identity-register").await;
-    let body = json!({ "email": crate::support::ADMIN_EMAIL, "password": "12345678", "full_name": "Root" });
-    register
+    let email = format!("root-{}@components.test", uuid::Uuid::new_v4().simple());
+    let body = json!({ "email": email, "password": "12345678", "full_name": "Root" });
+    let registered = register
         .component
         .request(json_request("POST", "/api/v1/users/register", None, &body))
         .await
         .unwrap();
+    assert_eq!(registered.status(), 201);
     let login = load_with_database("identity-login", register.db_url.clone()).await;
-    let response = login
-        .component
-        .request(json_request(
+    let log_in = || {
+        json_request(
             "POST",
             "/api/v1/users/login",
             None,
-            &json!({ "email": crate::support::ADMIN_EMAIL, "password": "12345678" }),
-        ))
+            &json!({ "email": email, "password": "12345678" }),
+        )
+    };
+    let response = login.component.request(log_in()).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(json_body(&response)["user"]["role"], "customer");
+    // The operator's act, against the database.
+    let granted = spincart_admin::grant(&register.db_url, &email)
         .await
         .unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(granted.to_string(), format!("{email} is now admin"));
+    let response = login.component.request(log_in()).await.unwrap();
     assert_eq!(json_body(&response)["user"]["role"], "admin");
+    assert_eq!(
+        response.headers()["cache-control"],
+        "no-store",
+        "a token is never cached"
+    );
 }
 
 #[tokio::test]

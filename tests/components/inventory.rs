@@ -32,7 +32,7 @@ async fn adjust_restocks_and_records_an_inventory_adjusted_event() {
         .request(json_request(
             "POST",
             &format!("/api/v1/inventory/{product}/adjust"),
-            Some(&admin_token()),
+            Some(&admin_token(&adjust.db_url).await),
             &json!({ "delta": 5, "reason": "delivery" }),
         ))
         .await
@@ -55,17 +55,18 @@ async fn adjust_restocks_and_records_an_inventory_adjusted_event() {
 async fn reserve_and_release_move_units_between_available_and_reserved_once() {
     let reserve = load("inventory-reserve").await;
     let product = seed_product(&reserve.db_url, 5).await;
+    let admin = admin_token(&reserve.db_url).await;
     let body = json!({ "quantity": 2, "reference": "order:1" });
     let path = format!("/api/v1/inventory/{product}/reserve");
     let first = reserve
         .component
-        .request(json_request("POST", &path, Some(&admin_token()), &body))
+        .request(json_request("POST", &path, Some(&admin), &body))
         .await
         .unwrap();
     assert_eq!(first.status(), 201);
     let again = reserve
         .component
-        .request(json_request("POST", &path, Some(&admin_token()), &body))
+        .request(json_request("POST", &path, Some(&admin), &body))
         .await
         .unwrap();
     assert_eq!(again.status(), 200);
@@ -75,7 +76,7 @@ async fn reserve_and_release_move_units_between_available_and_reserved_once() {
     for _ in 0..2 {
         let released = release
             .component
-            .request(json_request("POST", &path, Some(&admin_token()), &body))
+            .request(json_request("POST", &path, Some(&admin), &body))
             .await
             .unwrap();
         assert_eq!(released.status(), 200);

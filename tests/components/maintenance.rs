@@ -10,7 +10,7 @@ async fn the_sweep_runs_for_an_admin_and_reports_its_counts() {
         .request(json_request(
             "POST",
             "/api/v1/admin/maintenance/run",
-            Some(&crate::support::admin_token()),
+            Some(&crate::support::admin_token(&sweep.db_url).await),
             &json!({}),
         ))
         .await

@@ -270,7 +270,7 @@ async fn a_cancel_runs_each_compensation_handler_in_turn() {
 async fn a_pending_order_cannot_ship() {
     let c = checkout("tok_visa").await;
     let ship = load_with_database("order-ship", c.db_url.clone()).await;
-    let admin = crate::support::admin_token();
+    let admin = crate::support::admin_token(&c.db_url).await;
     let refused = ship
         .component
         .request(json_request(

@@ -8,8 +8,7 @@ use spincart_domain::ids::UserId;
 use spincart_host::harness::TestComponent;
 use spincart_tests::{fresh_database, host_port, redis_url, repo_root};
 
-pub const JWT_SECRET: &str = "component-test-secret";
-pub const ADMIN_EMAIL: &str = "admin@components.test";
+pub const JWT_SECRET: &str = "component-test-signing-key-0f9c2e7d41b8a653";
 
 /// A component and the database it uses.
 pub struct Subject {
@@ -31,11 +30,11 @@ pub async fn load_with_database(id: &str, db_url: String) -> Subject {
         .variable("redis_url", &redis)
         .variable("redis_host", &host_port(&redis))
         .variable("jwt_secret", JWT_SECRET)
-        .variable("admin_emails", ADMIN_EMAIL)
         // Components share the test Redis across tests and runs: failed logins must not add up
         // to a throttle here (the e2e suite tests the throttle on a Redis of its own).
         .variable("login_failures_per_account", "1000000")
         .variable("login_failures_per_address", "1000000")
+        .variable("registrations_per_address", "1000000")
         .start()
         .await
         .unwrap_or_else(|e| panic!("loading {id}: {e:#}"));
@@ -46,19 +45,24 @@ pub async fn load_with_database(id: &str, db_url: String) -> Subject {
 pub fn token(user: UserId, role: Role) -> String {
     let now = chrono::Utc::now().timestamp();
     sign(
-        &Claims {
-            sub: user,
-            role,
-            email: "someone@components.test".into(),
-            iat: now,
-            exp: now + 600,
-        },
+        &Claims::new(user, role, "someone@components.test", now, 600),
         JWT_SECRET.as_bytes(),
     )
 }
 
-pub fn admin_token() -> String {
-    token(UserId::new(), Role::Admin)
+/// A token of an admin of the database at `db_url`: a user an operator made an admin there (the
+/// platform checks every admin token against the database).
+pub async fn admin_token(db_url: &str) -> String {
+    let db = spincart_tests::connect(db_url).await;
+    let id = UserId::new();
+    db.execute(
+        "INSERT INTO users.users (id, email, password_hash, full_name, role)
+         VALUES ($1, $2, 'not a password hash', 'Component Admin', 'admin')",
+        &[&id.as_uuid(), &format!("admin-{id}@components.test")],
+    )
+    .await
+    .unwrap();
+    token(id, Role::Admin)
 }
 
 /// A JSON request.
@@ -93,7 +97,7 @@ pub async fn seed_product(db_url: &str, stock: i64) -> String {
         .request(json_request(
             "POST",
             "/api/v1/products",
-            Some(&admin_token()),
+            Some(&admin_token(db_url).await),
             &serde_json::json!({ "sku": sku, "name": "Seed", "category": "seed", "price": "2.50", "currency": "USD", "initial_stock": stock }),
         ))
         .await

@@ -5,7 +5,7 @@
 //! to `target/playwright/`, the deliberate ones (catalog, cart, live order, saga monitor) to
 //! `target/screenshots/`.
 
-use spincart_tests::running_app::RunningApp;
+use spincart_tests::running_app::{RunningApp, ADMIN_PASSWORD};
 
 use crate::helpers::own_app;
 
@@ -20,15 +20,41 @@ async fn the_storefront_passes_its_browser_tests_in_chromium() {
     // The saga's own step deadline (30 s): the admin test re-drives a saga while it waits.
     let running = RunningApp::start(
         "browser",
-        &[("SPIN_VARIABLE_LOGIN_FAILURES_PER_ADDRESS", "100000")],
+        &[
+            ("SPIN_VARIABLE_LOGIN_FAILURES_PER_ADDRESS", "100000"),
+            ("SPIN_VARIABLE_REGISTRATIONS_PER_ADDRESS", "100000"),
+            ("SPIN_VARIABLE_GRAPHQL_EXPLORER", "true"),
+        ],
     )
     .await;
+    // The explorer, turned on here: its page may run only its pinned scripts.
+    let explorer = reqwest::Client::new()
+        .get(format!("{}/graphql", running.base_url))
+        .header("accept", "text/html")
+        .timeout(std::time::Duration::from_secs(30))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(explorer.status(), 200);
+    let policy = explorer.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.contains("script-src https://unpkg.com 'sha256-"),
+        "{policy}"
+    );
+    assert!(explorer
+        .text()
+        .await
+        .unwrap()
+        .contains("integrity=\"sha384-"));
     let root = spincart_tests::repo_root();
     let output = tokio::process::Command::new(root.join("scripts/storefront.sh"))
         .arg("test")
         .arg(&running.base_url)
         .env("SPINCART_ADMIN_EMAIL", &running.admin_email)
-        .env("SPINCART_ADMIN_PASSWORD", "e2e-admin-password")
+        .env("SPINCART_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .current_dir(&root)
         .output()
         .await

@@ -523,3 +523,41 @@ async fn only_an_admin_runs_the_sweep() {
         assert!(report[count].is_i64(), "{report}");
     }
 }
+
+#[tokio::test]
+async fn a_cart_cannot_lock_more_than_its_limits_and_says_which() {
+    let app = app().await;
+    let user = app.customer().await;
+    let cart = id(&app.cart_of(&user).await);
+    // Units: 200 by default (max_locked_units_per_user).
+    let big = id(&app.create_product("1.00", 500).await);
+    let other = id(&app.create_product("1.00", 500).await);
+    app.add_item(&user, &cart, &big, 100).await.expect(200);
+    app.add_item(&user, &cart, &other, 100).await.expect(200);
+    let third = id(&app.create_product("1.00", 5).await);
+    let refused = app.add_item(&user, &cart, &third, 1).await;
+    refused.expect_error(409, "cart_unit_limit");
+    assert_eq!(refused.body["error"]["max_units"], 200);
+    assert_eq!(refused.body["error"]["requested"], 201);
+    assert_eq!(app.stock(&third).await["locked"], 0, "nothing locked");
+    // Lowering is always allowed, and makes room.
+    app.put(
+        &format!("/api/v1/carts/{cart}/items/{other}"),
+        Some(&user.token),
+        json!({ "quantity": 1 }),
+    )
+    .await
+    .expect(200);
+    // Lines: 50 by default (max_cart_lines).
+    let mut added = 2;
+    while added < 50 {
+        let product = id(&app.create_product("1.00", 5).await);
+        app.add_item(&user, &cart, &product, 1).await.expect(200);
+        added += 1;
+    }
+    let one_more = id(&app.create_product("1.00", 5).await);
+    let refused = app.add_item(&user, &cart, &one_more, 1).await;
+    refused.expect_error(409, "cart_line_limit");
+    assert_eq!(refused.body["error"]["max_lines"], 50);
+    assert_eq!(app.stock(&one_more).await["locked"], 0, "nothing locked");
+}

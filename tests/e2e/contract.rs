@@ -46,6 +46,7 @@ async fn schemathesis_finds_nothing_with_every_check() {
         .chain([
             ("SPIN_VARIABLE_LOGIN_FAILURES_PER_ACCOUNT", "1000000"),
             ("SPIN_VARIABLE_LOGIN_FAILURES_PER_ADDRESS", "1000000"),
+            ("SPIN_VARIABLE_REGISTRATIONS_PER_ADDRESS", "1000000"),
         ])
         .collect();
     let running = RunningApp::start("contract", &settings).await;

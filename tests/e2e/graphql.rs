@@ -518,7 +518,7 @@ async fn order_status_is_pushed_over_server_sent_events_until_the_order_settles(
 }
 
 #[tokio::test]
-async fn the_gateway_keeps_its_limits_and_serves_an_explorer() {
+async fn the_gateway_keeps_its_limits_and_serves_no_explorer_unless_asked_to() {
     let app = app().await;
     let mut deep = String::from("{ __schema { types { ");
     for _ in 0..12 {
@@ -563,10 +563,35 @@ async fn the_gateway_keeps_its_limits_and_serves_an_explorer() {
                 .header("accept", "text/html"),
         )
         .await;
-    explorer.expect(200);
-    assert!(explorer.text.contains("graphiql"), "{}", explorer.text);
+    // Off by default (`graphql_explorer`): the browser test's app turns it on.
+    explorer.expect(404);
+    assert!(
+        explorer.text.contains("graphql_explorer"),
+        "{}",
+        explorer.text
+    );
     let put = app.put("/graphql", None, json!({})).await;
     assert_eq!(put.status, 405);
+
+    // What one request may ask: the same field under many aliases, many mutations, long waits.
+    let aliases: String = (0..11).map(|i| format!("a{i}: me {{ id }} ")).collect();
+    let registrations: String = (0..6)
+        .map(|i| format!("r{i}: registerUser(email: \"many-{i}-{}@e2e.test\", password: \"correct horse\", fullName: \"M\") {{ id }} ", uuid::Uuid::new_v4().simple()))
+        .collect();
+    for query in [
+        format!("{{ {aliases} }}"),
+        format!("mutation {{ {registrations} }}"),
+        "{ a: order(id: \"00000000-0000-0000-0000-000000000000\", waitSeconds: 20) { id } b: order(id: \"00000000-0000-0000-0000-000000000000\", waitSeconds: 20) { id } }".to_owned(),
+    ] {
+        let started = std::time::Instant::now();
+        let out = gql(app, None, &query, json!({})).await;
+        assert_eq!(
+            out["errors"][0]["extensions"]["code"], "query_too_expensive",
+            "{out}"
+        );
+        assert!(out["data"].is_null(), "nothing of it ran: {out}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;
 
-use spincart_tests::running_app::{RestartWatch, RunningApp};
+use spincart_tests::running_app::{RestartWatch, RunningApp, ADMIN_PASSWORD};
 
 /// The longest any request of the suite may take: longer than the longest long poll a test
 /// asks for (`?wait=`, `waitSeconds`, up to 30 s), shorter than a hung app.
@@ -53,8 +53,13 @@ pub async fn app() -> &'static TestApp {
             Ok(base_url) => TestApp {
                 admin_email: std::env::var("SPINCART_ADMIN_EMAIL")
                     .unwrap_or_else(|_| "admin@spincart.local".into()),
-                admin_password: std::env::var("SPINCART_ADMIN_PASSWORD")
-                    .unwrap_or_else(|_| "e2e-admin-password".into()),
+                admin_password: std::env::var("SPINCART_ADMIN_PASSWORD").unwrap_or_else(|_| {
+                    std::fs::read_to_string(
+                        spincart_tests::repo_root().join(".spincart/admin_password"),
+                    )
+                    .map(|p| p.trim().to_owned())
+                    .unwrap_or_default()
+                }),
                 jwt_secret: std::env::var("SPINCART_JWT_SECRET").ok(),
                 redis_url: std::env::var("SPINCART_REDIS_URL").ok(),
                 ..TestApp::at(&base_url)
@@ -89,9 +94,10 @@ pub const E2E_SETTINGS: &[(&str, &str)] = &[
     ("SPIN_VARIABLE_MAX_DELIVERY_ATTEMPTS", "3"),
     ("SPIN_VARIABLE_SAGA_RETRY_ATTEMPTS", "3"),
     ("SPIN_VARIABLE_REDELIVER_AFTER_SECONDS", "5"),
-    // Every test logs in from 127.0.0.1: the per-address throttle is tested on an app of its
-    // own (limits.rs), the per-account one here.
+    // Every test logs in and registers from 127.0.0.1: the per-address throttles are tested on
+    // an app of their own (limits.rs), the per-account one here.
     ("SPIN_VARIABLE_LOGIN_FAILURES_PER_ADDRESS", "100000"),
+    ("SPIN_VARIABLE_REGISTRATIONS_PER_ADDRESS", "100000"),
 ];
 
 /// The suite's own app, or `None` after a loud [`spincart_tests::skip`] when the suite runs
@@ -178,7 +184,7 @@ impl TestApp {
         TestApp {
             base_url: base_url.trim_end_matches('/').to_owned(),
             admin_email: "admin@spincart.local".into(),
-            admin_password: "e2e-admin-password".into(),
+            admin_password: ADMIN_PASSWORD.into(),
             db_url: None,
             jwt_secret: None,
             redis_url: None,
@@ -196,7 +202,7 @@ impl TestApp {
             admin_email: running.admin_email.clone(),
             db_url: Some(running.db_url.clone()),
             jwt_secret: Some(running.jwt_secret.clone()),
-            redis_url: Some(running.redis.url()),
+            redis_url: Some(running.redis.suite_url()),
             log_path: Some(running.log_path.clone()),
             watch: Some(running.restart_watch()),
             ..TestApp::at(&running.base_url)
@@ -309,14 +315,29 @@ impl TestApp {
             .await
     }
 
-    /// The admin (an e-mail listed in `admin_emails`), registered once.
+    /// The app's admin (an operator made them one), logged in once.
     pub async fn admin(&self) -> &User {
         self.admin
-            .get_or_init(|| async {
-                self.register_and_login(&self.admin_email, &self.admin_password)
-                    .await
-            })
+            .get_or_init(|| async { self.login(&self.admin_email, &self.admin_password).await })
             .await
+    }
+
+    /// Logs a registered user in.
+    pub async fn login(&self, email: &str, password: &str) -> User {
+        let login = self
+            .post(
+                "/api/v1/users/login",
+                None,
+                json!({ "email": email, "password": password }),
+            )
+            .await;
+        login.expect(200);
+        User {
+            id: login.body["user"]["id"].as_str().unwrap().to_owned(),
+            email: email.to_owned(),
+            password: password.to_owned(),
+            token: login.body["token"].as_str().unwrap().to_owned(),
+        }
     }
 
     pub async fn register_and_login(&self, email: &str, password: &str) -> User {
@@ -332,20 +353,7 @@ impl TestApp {
             "register: {}",
             registered.text
         );
-        let login = self
-            .post(
-                "/api/v1/users/login",
-                None,
-                json!({ "email": email, "password": password }),
-            )
-            .await;
-        login.expect(200);
-        User {
-            id: login.body["user"]["id"].as_str().unwrap().to_owned(),
-            email: email.to_owned(),
-            password: password.to_owned(),
-            token: login.body["token"].as_str().unwrap().to_owned(),
-        }
+        self.login(email, password).await
     }
 
     /// Creates a product with a unique SKU (as the admin).

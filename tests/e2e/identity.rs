@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::app;
+use crate::helpers::{app, own_app};
 
 #[tokio::test]
 async fn registering_returns_the_user_without_the_password() {
@@ -111,12 +111,62 @@ async fn logging_in_returns_a_token_that_identifies_the_caller() {
 }
 
 #[tokio::test]
-async fn an_email_listed_in_admin_emails_gets_the_admin_role() {
+async fn registering_never_makes_an_admin() {
     let app = app().await;
+    // Whoever registers first, with whatever address: a customer.
+    for email in [
+        "admin@spincart.local".to_owned(),
+        format!("admin-{}@spincart.local", uuid::Uuid::new_v4().simple()),
+    ] {
+        let user = app
+            .register_and_login(&email, "correct horse battery")
+            .await;
+        let me = app.get("/api/v1/users/me", Some(&user.token)).await;
+        me.expect(200);
+        assert_eq!(me.body["role"], "customer", "{email}");
+        app.get("/api/v1/admin/sagas", Some(&user.token))
+            .await
+            .expect_error(403, "forbidden");
+    }
     let admin = app.admin().await;
     let me = app.get("/api/v1/users/me", Some(&admin.token)).await;
-    me.expect(200);
     assert_eq!(me.body["role"], "admin");
+}
+
+#[tokio::test]
+async fn an_operator_grants_the_admin_role_and_a_revocation_takes_effect_at_once() {
+    let Some(app) = own_app("grants and revokes roles in the app's database").await else {
+        return;
+    };
+    let db_url = app.db_url.as_deref().unwrap();
+    let user = app.customer().await;
+    spincart_admin::grant(db_url, &user.email).await.unwrap();
+    let admin = app.login(&user.email, &user.password).await;
+    app.get("/api/v1/admin/sagas", Some(&admin.token))
+        .await
+        .expect(200);
+    spincart_admin::revoke(db_url, &user.email).await.unwrap();
+    // The same token, still claiming admin, is a customer's from the next request on.
+    app.get("/api/v1/admin/sagas", Some(&admin.token))
+        .await
+        .expect_error(403, "forbidden");
+    let me = app.get("/api/v1/users/me", Some(&admin.token)).await;
+    assert_eq!(me.body["role"], "customer");
+    // Both acts are in the account's history.
+    let db = app.db().await.unwrap();
+    let changes: Vec<String> = db
+        .query(
+            "SELECT data->>'role' FROM messaging.events
+              WHERE aggregate_id = $1::text::uuid AND event_type = 'user.role_changed'
+              ORDER BY aggregate_version",
+            &[&user.id],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(changes, ["admin", "customer"]);
 }
 
 #[tokio::test]
@@ -169,13 +219,13 @@ async fn an_expired_or_forged_token_is_a_401() {
     use spincart_domain::auth::{sign, Claims, Role};
     let app = app().await;
     let user = app.customer().await;
-    let claims = Claims {
-        sub: spincart_domain::ids::UserId::parse(&user.id).unwrap(),
-        role: Role::Admin,
-        email: user.email.clone(),
-        iat: 1_000,
-        exp: 2_000,
-    };
+    let claims = Claims::new(
+        spincart_domain::ids::UserId::parse(&user.id).unwrap(),
+        Role::Admin,
+        user.email.clone(),
+        1_000,
+        1_000,
+    );
     // Signed with a key the app does not have: forged.
     let forged = sign(
         &Claims {
@@ -244,4 +294,68 @@ async fn a_used_idempotency_key_without_a_token_gets_401_not_422() {
     )
     .await
     .expect(401);
+}
+
+#[tokio::test]
+async fn idempotency_records_never_hold_a_token_or_a_plain_hash_of_a_password() {
+    let Some(app) = own_app("reads the app's idempotency records").await else {
+        return;
+    };
+    let db = app.db().await.unwrap();
+    let records = |key: String| {
+        let db = &db;
+        async move {
+            db.query(
+                "SELECT fingerprint, response_body FROM platform.idempotency_keys WHERE key = $1",
+                &[&key],
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let user = app.customer().await;
+    // A login answers with a token: never stored, so the same key runs it again.
+    let key = uuid::Uuid::new_v4().to_string();
+    let body = json!({ "email": user.email, "password": user.password }).to_string();
+    for _ in 0..2 {
+        let login = app
+            .send(
+                app.request(reqwest::Method::POST, "/api/v1/users/login", None)
+                    .header("content-type", "application/json")
+                    .header("idempotency-key", &key)
+                    .body(body.clone()),
+            )
+            .await;
+        login.expect(200);
+        assert_eq!(login.header("cache-control"), Some("no-store"));
+        assert_eq!(login.header("idempotent-replayed"), None);
+    }
+    assert!(records(key).await.is_empty(), "a login left a record");
+    // A registration is kept (its answer holds no credential), by a keyed fingerprint: not the
+    // plain SHA-256 of the request, which would let a reader test password guesses.
+    let key = uuid::Uuid::new_v4().to_string();
+    let email = format!("idem-{}@e2e.test", uuid::Uuid::new_v4().simple());
+    let body = json!({ "email": email, "password": "correct horse battery", "full_name": "Idem" })
+        .to_string();
+    app.send(
+        app.request(reqwest::Method::POST, "/api/v1/users/register", None)
+            .header("content-type", "application/json")
+            .header("idempotency-key", &key)
+            .body(body.clone()),
+    )
+    .await
+    .expect(201);
+    let stored = records(key).await;
+    assert_eq!(stored.len(), 1);
+    let fingerprint: String = stored[0].get(0);
+    let plain: String = sha2::Digest::finalize(sha2::Digest::chain_update(
+        <sha2::Sha256 as sha2::Digest>::new(),
+        format!("POST /api/v1/users/register?\n{body}"),
+    ))
+    .iter()
+    .map(|b| format!("{b:02x}"))
+    .collect();
+    assert_ne!(fingerprint, plain);
+    let response: Vec<u8> = stored[0].get(1);
+    assert!(!String::from_utf8_lossy(&response).contains("correct horse battery"));
 }

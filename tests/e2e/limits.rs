@@ -1,6 +1,8 @@
 //! Limits of the contract: request bodies over 1 MiB are refused with 413 before they are
 //! parsed, whether they declare their length or not, and nothing is written; failed logins are
-//! throttled per account and per client address with 429 and `Retry-After`.
+//! throttled per account and per client address, and registrations per address, with 429 and
+//! `Retry-After` — counted before the password is checked or hashed, and by the address the
+//! runtime saw, whatever `spin-*` headers a client sends.
 
 use serde_json::json;
 use spincart_tests::running_app::RunningApp;
@@ -133,7 +135,41 @@ async fn a_successful_login_clears_the_account_count() {
 }
 
 #[tokio::test]
-async fn failed_logins_from_one_address_are_throttled_across_accounts() {
+async fn fifty_parallel_wrong_passwords_get_at_most_the_limit_of_password_checks() {
+    let app = app().await;
+    let user = app.customer().await;
+    let answers =
+        futures::future::join_all((0..50).map(|_| log_in(app, &user.email, "wrong password")))
+            .await;
+    let checked = answers.iter().filter(|r| r.status == 401).count();
+    let throttled = answers.iter().filter(|r| r.status == 429).count();
+    assert_eq!(checked + throttled, 50, "only 401s and 429s");
+    assert!(
+        checked <= 5,
+        "{checked} of 50 parallel guesses had their password checked (the limit is 5)"
+    );
+}
+
+/// A login through `/graphql`, with extra headers.
+async fn graphql_log_in(app: &TestApp, email: &str, headers: &[(&str, &str)]) -> Res {
+    let mut request = app.request(reqwest::Method::POST, "/graphql", None).json(&json!({
+        "query": "mutation($e: String!) { loginUser(email: $e, password: \"wrong password\") { token } }",
+        "variables": { "e": email },
+    }));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    app.send(request).await
+}
+
+fn graphql_code(res: &Res) -> &str {
+    res.body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+}
+
+#[tokio::test]
+async fn per_address_throttles_count_the_address_the_runtime_saw_not_a_forged_one() {
     if own_app("throttles logins on an app of its own")
         .await
         .is_none()
@@ -143,18 +179,66 @@ async fn failed_logins_from_one_address_are_throttled_across_accounts() {
     let settings: Vec<(&str, &str)> = E2E_SETTINGS
         .iter()
         .copied()
-        .filter(|(k, _)| *k != "SPIN_VARIABLE_LOGIN_FAILURES_PER_ADDRESS")
-        .chain([("SPIN_VARIABLE_LOGIN_FAILURES_PER_ADDRESS", "3")])
+        .filter(|(k, _)| {
+            !matches!(
+                *k,
+                "SPIN_VARIABLE_LOGIN_FAILURES_PER_ADDRESS"
+                    | "SPIN_VARIABLE_REGISTRATIONS_PER_ADDRESS"
+            )
+        })
+        .chain([
+            ("SPIN_VARIABLE_LOGIN_FAILURES_PER_ADDRESS", "3"),
+            ("SPIN_VARIABLE_REGISTRATIONS_PER_ADDRESS", "2"),
+        ])
         .collect();
     let running = RunningApp::start("throttle-address", &settings).await;
     let app = TestApp::talking_to(&running);
+
+    // Registrations: two from this address, then 429, whatever address the client claims.
     let user = app.customer().await;
+    app.customer().await;
+    let third = app
+        .send(
+            app.request(reqwest::Method::POST, "/api/v1/users/register", None)
+                .header("spin-client-addr", "203.0.113.7:4000")
+                .json(&json!({ "email": unique_email(), "password": "correct horse battery", "full_name": "Third" })),
+        )
+        .await;
+    third.expect_error(429, "too_many_requests");
+    retry_after(&third);
+
+    // Failed logins for three accounts, each request claiming an address of its own, through
+    // REST and through the GraphQL gateway: the runtime's address is the one counted.
     for n in 0..3 {
-        log_in(&app, &format!("nobody-{n}@e2e.test"), "wrong password")
+        let forged = format!("198.51.100.{n}:5000");
+        let email = format!("nobody-{n}@e2e.test");
+        if n % 2 == 0 {
+            let res = graphql_log_in(&app, &email, &[("spin-client-addr", &forged)]).await;
+            assert_eq!(graphql_code(&res), "invalid_credentials", "{}", res.text);
+        } else {
+            app.send(
+                app.request(reqwest::Method::POST, "/api/v1/users/login", None)
+                    .header("spin-client-addr", &forged)
+                    .json(&json!({ "email": email, "password": "wrong password" })),
+            )
             .await
-            .expect(401);
+            .expect_error(401, "invalid_credentials");
+        }
     }
+    let forged = graphql_log_in(
+        &app,
+        "nobody-3@e2e.test",
+        &[("spin-client-addr", "192.0.2.1:1")],
+    )
+    .await;
+    assert_eq!(
+        graphql_code(&forged),
+        "too_many_requests",
+        "{}",
+        forged.text
+    );
     let throttled = log_in(&app, &user.email, &user.password).await;
     throttled.expect_error(429, "too_many_requests");
     retry_after(&throttled);
+    running.restart_watch().assert_no_unexpected_restart();
 }

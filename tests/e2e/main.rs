@@ -20,6 +20,7 @@ mod identity;
 mod inventory;
 mod limits;
 mod metrics;
+mod security;
 mod shipping;
 mod statements;
 mod storefront_files;

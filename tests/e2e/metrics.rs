@@ -315,3 +315,26 @@ async fn metrics_count_what_happened_and_render_every_family_and_valid_histogram
     let abandonment = after.gauge("spincart_cart_abandonment_ratio");
     assert!((0.0..=1.0).contains(&abandonment), "{abandonment}");
 }
+
+#[tokio::test]
+async fn a_client_cannot_invent_the_route_a_request_is_counted_under() {
+    let app = crate::helpers::app().await;
+    let forged = format!("/forged-{}", uuid::Uuid::new_v4().simple());
+    let answered = app
+        .send(
+            app.request(reqwest::Method::GET, "/api/v1/products?limit=1", None)
+                .header("spin-component-route", &forged)
+                .header("spin-path-match-id", "forged"),
+        )
+        .await;
+    answered.expect(200);
+    let metrics = app.get("/metrics", None).await;
+    metrics.expect(200);
+    assert!(
+        !metrics.text.contains(&forged),
+        "a client's spin-component-route became a label"
+    );
+    assert!(metrics.text.contains(
+        "spincart_request_duration_seconds_count{component=\"/api/v1/products\",kind=\"http\"}"
+    ));
+}

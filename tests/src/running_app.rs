@@ -25,6 +25,9 @@ use spincart_testkit::ports::{self, Port};
 
 use crate::{fresh_database, host_binary, host_port, repo_root, PrivateRedis};
 
+/// The password of every started app's admin ([`RunningApp::admin_email`]).
+pub const ADMIN_PASSWORD: &str = "e2e-admin-password";
+
 /// What runs the app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Runtime {
@@ -248,10 +251,28 @@ impl RunningApp {
         runtime: Runtime,
         layout: Layout,
     ) -> RunningApp {
+        Self::start_on(name, env, runtime, layout, PrivateRedis::start()).await
+    }
+
+    /// [`RunningApp::start_with`] on a Redis of the caller's (e.g. one under an ACL).
+    pub async fn start_on(
+        name: &str,
+        env: &[(&str, &str)],
+        runtime: Runtime,
+        layout: Layout,
+        redis: PrivateRedis,
+    ) -> RunningApp {
         let db_url = fresh_database().await;
-        let redis = PrivateRedis::start();
+        // The app's admin, made as an operator makes one (`spincart-admin create`).
         let admin_email = format!("admin-{}@{name}.test", uuid::Uuid::new_v4().simple());
-        let jwt_secret = uuid::Uuid::new_v4().to_string();
+        spincart_admin::ensure_admin(&db_url, &admin_email, ADMIN_PASSWORD, "Test Admin")
+            .await
+            .expect("creating the app's admin");
+        let jwt_secret = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
         let maintenance_token = uuid::Uuid::new_v4().to_string();
         let logs = repo_root().join("target/test-apps");
         std::fs::create_dir_all(&logs).unwrap();
@@ -264,7 +285,6 @@ impl RunningApp {
             ("SPIN_VARIABLE_REDIS_URL".into(), redis.url()),
             ("SPIN_VARIABLE_REDIS_HOST".into(), host_port(&redis.url())),
             ("SPIN_VARIABLE_JWT_SECRET".into(), jwt_secret.clone()),
-            ("SPIN_VARIABLE_ADMIN_EMAILS".into(), admin_email.clone()),
             (
                 "SPIN_VARIABLE_MAINTENANCE_TOKEN".into(),
                 maintenance_token.clone(),
@@ -380,7 +400,7 @@ impl RunningApp {
         if channels.is_empty() {
             return true;
         }
-        let Ok(client) = redis::Client::open(self.redis.url()) else {
+        let Ok(client) = redis::Client::open(self.redis.suite_url()) else {
             return false;
         };
         let Ok(mut connection) = client.get_multiplexed_async_connection().await else {

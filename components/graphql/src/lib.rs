@@ -42,13 +42,23 @@ async fn handle(request: IncomingRequest, out: ResponseOutparam) {
         }
     };
     if method == Method::Get && request.query().is_empty() && accept.contains("text/html") {
-        return respond(
-            out,
+        if !spincart_graphql::explorer_enabled() {
+            let message = "The GraphQL explorer is off (the graphql_explorer setting); POST queries to /graphql.";
+            let response = response(404, "application/json", &[]);
+            return send(out, response, error_body(message)).await;
+        }
+        let policy = spincart_graphql::explorer_policy();
+        let response = response(
             200,
             "text/html; charset=utf-8",
-            spincart_graphql::EXPLORER_HTML.into(),
-        )
-        .await;
+            &[
+                ("content-security-policy", policy.as_str()),
+                ("x-frame-options", "DENY"),
+                ("x-content-type-options", "nosniff"),
+                ("referrer-policy", "no-referrer"),
+            ],
+        );
+        return send(out, response, spincart_graphql::EXPLORER_HTML.into()).await;
     }
     let parsed = if method == Method::Get {
         parse_request(None, Some(request.query()))
@@ -77,11 +87,14 @@ async fn handle(request: IncomingRequest, out: ResponseOutparam) {
     respond(out, 200, "application/json", json).await
 }
 
+/// The last value of a header, as the REST components read it (spin-sdk's request keeps the
+/// last): Spin appends its own `spin-*` headers (`spin-client-addr`…) after any copy a client
+/// sent, so the last one is the runtime's and a client's forgery is never forwarded.
 fn header(request: &IncomingRequest, name: &str) -> Option<String> {
     request
         .headers()
         .get(name)
-        .first()
+        .last()
         .map(|v| String::from_utf8_lossy(v).into_owned())
 }
 

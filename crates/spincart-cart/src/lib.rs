@@ -11,7 +11,7 @@ pub mod queries;
 pub mod saga;
 
 use serde::Deserialize;
-use spincart_domain::cart::{Cart, CartError, CartStatus};
+use spincart_domain::cart::{Cart, CartError, CartLimits, CartStatus};
 use spincart_domain::events::{Causation, EventType, NewEvent};
 use spincart_domain::ids::{CartId, ProductId};
 use spincart_domain::inventory::{lock_ttl_seconds, InventoryError, Quantity};
@@ -50,6 +50,19 @@ fn settings() -> Settings {
     }
 }
 
+/// How much a cart may hold (`max_cart_lines`, `max_locked_units_per_user`).
+fn limits() -> CartLimits {
+    let default = CartLimits::default();
+    CartLimits {
+        max_lines: config::parse::<usize>("max_cart_lines")
+            .unwrap_or(default.max_lines)
+            .clamp(1, 1000),
+        max_units: config::parse::<u32>("max_locked_units_per_user")
+            .unwrap_or(default.max_units)
+            .clamp(1, 100_000),
+    }
+}
+
 /// The API error for a refused cart command.
 pub fn cart_error(e: CartError) -> ApiError {
     let message = e.to_string();
@@ -63,6 +76,14 @@ pub fn cart_error(e: CartError) -> ApiError {
             ApiError::invalid_field("quantity", message)
         }
         CartError::LineNotFound => ApiError::not_found("Cart item"),
+        CartError::TooManyLines { max } => {
+            ApiError::conflict("cart_line_limit", message).with("max_lines", max)
+        }
+        CartError::TooManyUnits { max, requested } => {
+            ApiError::conflict("cart_unit_limit", message)
+                .with("max_units", max)
+                .with("requested", requested)
+        }
     }
 }
 
@@ -255,6 +276,7 @@ pub fn add_item(ctx: &Ctx) -> Result<Reply, ApiError> {
         let product = queries::product_for_cart(tx, product_id)?
             .ok_or_else(|| ApiError::not_found("Product"))?;
         let change = cart.add(&product, quantity).map_err(cart_error)?;
+        cart.check_limits(&change, limits()).map_err(cart_error)?;
         lock(tx, cart.id, product_id, change.after, 0)?;
         let line = change.line.as_ref().expect("an added line");
         queries::upsert_line(tx, cart.id, line)?;
@@ -286,6 +308,7 @@ pub fn update_item(ctx: &Ctx) -> Result<Reply, ApiError> {
         let change = cart
             .set_quantity(product_id, quantity)
             .map_err(cart_error)?;
+        cart.check_limits(&change, limits()).map_err(cart_error)?;
         lock(tx, cart.id, product_id, change.after, change.before)?;
         queries::upsert_line(tx, cart.id, change.line.as_ref().expect("an updated line"))?;
         Ok((change.before != change.after).then(|| {

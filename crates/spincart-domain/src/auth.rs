@@ -26,24 +26,58 @@ impl Role {
             Role::Admin => "admin",
         }
     }
-
-    /// `admin` when `email` is listed in the comma-separated `admin_emails` setting.
-    pub fn for_email(email: &str, admin_emails: &str) -> Role {
-        let listed = admin_emails
-            .split(',')
-            .map(str::trim)
-            .any(|admin| !admin.is_empty() && admin.eq_ignore_ascii_case(email));
-        if listed {
-            Role::Admin
-        } else {
-            Role::Customer
-        }
-    }
 }
+
+/// The fewest bytes a token signing key may have (HS256 wants a key as long as its hash).
+pub const MIN_SIGNING_KEY_BYTES: usize = 32;
+
+/// Whether `key` may sign tokens: at least [`MIN_SIGNING_KEY_BYTES`], not one character
+/// repeated, and not a placeholder from an example (`CHANGE_ME_JWT_SECRET`, `changeme`…).
+pub fn check_signing_key(key: &str) -> Result<(), String> {
+    let how = "generate one with `openssl rand -hex 32`";
+    if key.len() < MIN_SIGNING_KEY_BYTES {
+        return Err(format!(
+            "is {} bytes; it must have at least {MIN_SIGNING_KEY_BYTES} ({how})",
+            key.len()
+        ));
+    }
+    let folded: String = key
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    const PLACEHOLDERS: [&str; 6] = [
+        "changeme",
+        "replaceme",
+        "yoursecret",
+        "placeholder",
+        "example",
+        "secretkey",
+    ];
+    if PLACEHOLDERS.iter().any(|p| folded.contains(p)) {
+        return Err(format!("is a placeholder, not a secret ({how})"));
+    }
+    let mut chars = key.chars();
+    let first = chars.next();
+    if chars.all(|c| Some(c) == first) {
+        return Err(format!("is one character repeated ({how})"));
+    }
+    Ok(())
+}
+
+/// Who issues spincart's tokens (`iss`), and for what (`aud`): a token signed with the same key
+/// for another purpose or service is refused.
+pub const ISSUER: &str = "spincart";
+pub const AUDIENCE: &str = "spincart-api";
+
+/// The longest a token may live (`token_ttl_seconds` is clamped to 60 s … this).
+pub const MAX_TOKEN_TTL_SECONDS: i64 = 86_400;
 
 /// The claims spincart puts in a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
+    pub iss: String,
+    pub aud: String,
     pub sub: UserId,
     pub role: Role,
     pub email: String,
@@ -51,6 +85,22 @@ pub struct Claims {
     pub iat: i64,
     /// Expires at, seconds since the Unix epoch.
     pub exp: i64,
+}
+
+impl Claims {
+    /// A token's claims for `sub`, issued at `iat` (seconds since the epoch), living `ttl`
+    /// seconds (clamped to 60 … [`MAX_TOKEN_TTL_SECONDS`]).
+    pub fn new(sub: UserId, role: Role, email: impl Into<String>, iat: i64, ttl: i64) -> Claims {
+        Claims {
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            sub,
+            role,
+            email: email.into(),
+            iat,
+            exp: iat + ttl.clamp(60, MAX_TOKEN_TTL_SECONDS),
+        }
+    }
 }
 
 /// The authenticated caller of a request.
@@ -82,6 +132,8 @@ pub enum TokenError {
     BadSignature,
     #[error("token expired")]
     Expired,
+    #[error("token not issued by spincart for its API")]
+    WrongAudience,
 }
 
 const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
@@ -132,6 +184,9 @@ pub fn verify(token: &str, secret: &[u8], now: i64) -> Result<Claims, TokenError
         .decode(payload)
         .map_err(|_| TokenError::Malformed)?;
     let claims: Claims = serde_json::from_slice(&payload).map_err(|_| TokenError::Malformed)?;
+    if claims.iss != ISSUER || claims.aud != AUDIENCE {
+        return Err(TokenError::WrongAudience);
+    }
     if claims.exp <= now {
         return Err(TokenError::Expired);
     }
@@ -159,11 +214,64 @@ mod tests {
 
     fn claims(exp: i64) -> Claims {
         Claims {
-            sub: UserId::parse("1b4e28ba-2fa1-11d2-883f-0016d3cca427").unwrap(),
-            role: Role::Customer,
-            email: "ann@example.com".into(),
-            iat: 1_000,
             exp,
+            ..Claims::new(
+                UserId::parse("1b4e28ba-2fa1-11d2-883f-0016d3cca427").unwrap(),
+                Role::Customer,
+                "ann@example.com",
+                1_000,
+                60,
+            )
+        }
+    }
+
+    #[test]
+    fn a_token_for_another_issuer_or_audience_is_refused() {
+        for (iss, aud) in [("someone-else", AUDIENCE), (ISSUER, "another-service")] {
+            let token = sign(
+                &Claims {
+                    iss: iss.into(),
+                    aud: aud.into(),
+                    ..claims(2_000)
+                },
+                SECRET,
+            );
+            assert_eq!(
+                verify(&token, SECRET, 1_500),
+                Err(TokenError::WrongAudience)
+            );
+        }
+    }
+
+    #[test]
+    fn a_token_lives_at_most_a_day() {
+        let user = UserId::parse("1b4e28ba-2fa1-11d2-883f-0016d3cca427").unwrap();
+        let long = Claims::new(user, Role::Customer, "a@b.c", 1_000, 10_000_000);
+        assert_eq!(long.exp, 1_000 + MAX_TOKEN_TTL_SECONDS);
+        assert_eq!(
+            Claims::new(user, Role::Customer, "a@b.c", 1_000, 0).exp,
+            1_060
+        );
+    }
+
+    #[test]
+    fn a_signing_key_must_be_long_and_no_placeholder() {
+        assert!(check_signing_key(&"ab12".repeat(8)).is_ok());
+        assert!(check_signing_key("0f9c2e7d41b8a6530f9c2e7d41b8a653").is_ok());
+        for weak in [
+            "",
+            "secret",
+            "0f9c2e7d41b8a6530f9c2e7d41b8a65",
+            "CHANGE_ME_JWT_SECRET_CHANGE_ME_JWT_SECRET",
+            "please-replace-me-with-something-long",
+            "your-secret-goes-here-0123456789abcdef",
+            &"x".repeat(64),
+        ] {
+            let refused = check_signing_key(weak).unwrap_err();
+            assert!(
+                refused.contains("openssl rand -hex 32"),
+                "{weak:?}: {refused}"
+            );
         }
     }
 
@@ -228,14 +336,6 @@ mod tests {
         assert_eq!(bearer_token("Basic abc"), None);
         assert_eq!(bearer_token("Bearer "), None);
         assert_eq!(bearer_token("abc"), None);
-    }
-
-    #[test]
-    fn admins_are_the_listed_emails() {
-        let admins = "root@example.com, Ops@Example.com";
-        assert_eq!(Role::for_email("ops@example.com", admins), Role::Admin);
-        assert_eq!(Role::for_email("ann@example.com", admins), Role::Customer);
-        assert_eq!(Role::for_email("ann@example.com", ""), Role::Customer);
     }
 
     #[test]

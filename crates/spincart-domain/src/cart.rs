@@ -94,6 +94,28 @@ pub enum CartError {
     LineNotFound,
     #[error("The cart total is too large.")]
     TotalTooLarge,
+    #[error("A cart may hold at most {max} different products.")]
+    TooManyLines { max: usize },
+    #[error("A cart may hold at most {max} units in all; this would make {requested}.")]
+    TooManyUnits { max: u32, requested: u32 },
+}
+
+/// How much one cart may hold: its stock stays locked for everybody else while it is open, so an
+/// account must not be able to lock a whole catalog (`max_cart_lines`, `max_locked_units_per_user`;
+/// a shopper has one open cart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CartLimits {
+    pub max_lines: usize,
+    pub max_units: u32,
+}
+
+impl Default for CartLimits {
+    fn default() -> Self {
+        CartLimits {
+            max_lines: 50,
+            max_units: 200,
+        }
+    }
 }
 
 /// What a command changed, for the caller to store and announce.
@@ -230,6 +252,27 @@ impl Cart {
             .map_err(|_| CartError::TotalTooLarge)
     }
 
+    /// Whether the cart is within `limits` once `change` is made.
+    pub fn check_limits(&self, change: &LineChange, limits: CartLimits) -> Result<(), CartError> {
+        let existed = self.line(change.product_id).is_some();
+        let lines = self.lines.len() + usize::from(!existed && change.after > 0)
+            - usize::from(existed && change.after == 0);
+        if lines > limits.max_lines && change.after > change.before {
+            return Err(CartError::TooManyLines {
+                max: limits.max_lines,
+            });
+        }
+        let units: u32 =
+            self.lines.iter().map(|l| l.quantity.get()).sum::<u32>() - change.before + change.after;
+        if units > limits.max_units && change.after > change.before {
+            return Err(CartError::TooManyUnits {
+                max: limits.max_units,
+                requested: units,
+            });
+        }
+        Ok(())
+    }
+
     /// The number of units and the total of the cart, exactly.
     pub fn totals(&self) -> Result<(u32, Option<Money>), MoneyError> {
         totals(&self.lines)
@@ -328,6 +371,48 @@ mod tests {
         if let Some(line) = change.line {
             cart.lines.push(line);
         }
+    }
+
+    #[test]
+    fn a_cart_holds_at_most_its_limit_of_lines_and_units() {
+        let limits = CartLimits {
+            max_lines: 2,
+            max_units: 150,
+        };
+        let mut cart = empty_cart();
+        for _ in 0..2 {
+            let change = cart.add(&product(usd("1.00")), q(50)).unwrap();
+            cart.check_limits(&change, limits).unwrap();
+            apply(&mut cart, change);
+        }
+        let third = cart.add(&product(usd("1.00")), q(1)).unwrap();
+        assert_eq!(
+            cart.check_limits(&third, limits),
+            Err(CartError::TooManyLines { max: 2 })
+        );
+        let first = cart.lines[0].product_id;
+        let to_the_limit = cart.set_quantity(first, q(100)).unwrap();
+        assert_eq!(cart.check_limits(&to_the_limit, limits), Ok(()));
+        let fewer_units = CartLimits {
+            max_units: 120,
+            ..limits
+        };
+        assert_eq!(
+            cart.check_limits(&to_the_limit, fewer_units),
+            Err(CartError::TooManyUnits {
+                max: 120,
+                requested: 150
+            })
+        );
+        // Lowering or removing is always allowed, even past limits lowered since.
+        let tight = CartLimits {
+            max_lines: 1,
+            max_units: 10,
+        };
+        let lower = cart.set_quantity(first, q(10)).unwrap();
+        assert_eq!(cart.check_limits(&lower, tight), Ok(()));
+        let removed = cart.remove(first).unwrap();
+        assert_eq!(cart.check_limits(&removed, tight), Ok(()));
     }
 
     #[test]

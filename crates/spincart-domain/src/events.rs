@@ -46,6 +46,8 @@ macro_rules! event_types {
 event_types! {
     /// A user registered.
     UserRegistered = "user.registered",
+    /// An operator gave a user a role, or took it (`spincart-admin`).
+    UserRoleChanged = "user.role_changed",
     /// An admin created a product (with its initial stock).
     ProductCreated = "catalog.product_created",
     /// An admin changed a product's name, description, category or price.

@@ -10,8 +10,8 @@ use spin_sdk::http::{Method, Request};
 use spincart_platform::http::{ApiError, Ctx, Reply};
 
 /// The headers of the `/graphql` request that the use cases read: the caller's token, the
-/// request id (the correlation id of the events a mutation starts), the client's address (the
-/// login throttle) and `Cache-Control` (the cart cache).
+/// client's request id (logged beside the server's own), the client's address as the runtime
+/// set it (the login and registration throttles) and `Cache-Control` (the cart cache).
 pub const FORWARDED_HEADERS: [&str; 4] = [
     "authorization",
     "x-request-id",

@@ -5,12 +5,14 @@
 //! error and idempotency behaviour lives in one place and an error's `extensions.code` is the
 //! REST error code. The products named by cart and order lines are loaded in one statement
 //! per query level ([`loader`]); depth and complexity are limited ([`MAX_DEPTH`],
-//! [`MAX_COMPLEXITY`]); introspection is on. `orderStatus` streams over Server-Sent Events
+//! [`MAX_COMPLEXITY`]), and so are the same field under many aliases, mutations per request and
+//! the total `waitSeconds` ([`limits`]); introspection is on. `orderStatus` streams over Server-Sent Events
 //! ([`subscribe`]), with `order(id, waitSeconds)` as the long-poll fallback.
 //!
 //! The component `components/graphql` serves it at `/graphql`.
 
 pub mod call;
+pub mod limits;
 pub mod loader;
 pub mod mutation;
 pub mod query;
@@ -154,6 +156,9 @@ pub fn execute(request: async_graphql::Request, caller: Caller, read_only: bool)
                 return refusal;
             }
         }
+        if let Err(too_expensive) = limits::check(&request) {
+            return limits::refusal(too_expensive);
+        }
         schema.execute(request).await
     });
     serde_json::to_vec(&response).unwrap_or_default()
@@ -180,9 +185,15 @@ fn refuse_mutation(request: &async_graphql::Request) -> Option<async_graphql::Re
 /// graphql-sse "distinct connections" shape: `event: next` with each response, then
 /// `event: complete`.
 pub fn subscribe(request: async_graphql::Request, caller: Caller) -> impl Stream<Item = Vec<u8>> {
+    let refused = limits::check(&request).err();
     let request = request.data(caller).data(loader::ProductLoader::default());
-    schema()
-        .execute_stream(request)
+    let responses = match refused {
+        Some(too_expensive) => {
+            futures::stream::once(async move { limits::refusal(too_expensive) }).boxed_local()
+        }
+        None => schema().execute_stream(request).boxed_local(),
+    };
+    responses
         .map(|response| {
             let json = serde_json::to_string(&response).unwrap_or_default();
             format!("event: next\ndata: {json}\n\n").into_bytes()
@@ -192,9 +203,37 @@ pub fn subscribe(request: async_graphql::Request, caller: Caller) -> impl Stream
         }))
 }
 
-/// `GET /graphql` from a browser: the GraphiQL explorer (its scripts come from a CDN, so the
-/// browser needs the internet; the endpoint itself does not).
+/// `GET /graphql` from a browser, when `graphql_explorer` is `true`: the GraphiQL explorer. Its
+/// scripts come from a CDN (unpkg.com), pinned by Subresource Integrity hashes of the exact npm
+/// files, so the browser needs the internet (the endpoint itself does not), and a changed file
+/// is refused rather than run on the app's origin. It is off unless turned on: production
+/// deployments need not serve third-party code at all.
 pub const EXPLORER_HTML: &str = include_str!("explorer.html");
+
+/// Whether the explorer is served (`graphql_explorer`, default `false`; `make up` turns it on).
+pub fn explorer_enabled() -> bool {
+    spincart_platform::config::require("graphql_explorer").is_ok_and(|v| v.trim() == "true")
+}
+
+/// The explorer page's Content-Security-Policy: scripts only from unpkg.com (each pinned by its
+/// integrity hash in the page) and the page's one inline script, by its SHA-256; requests only
+/// to the app itself; no framing.
+pub fn explorer_policy() -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let inline = EXPLORER_HTML
+        .rsplit_once("<script>")
+        .and_then(|(_, rest)| rest.split_once("</script>"))
+        .map(|(script, _)| script)
+        .expect("the explorer page has its inline script last");
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(inline));
+    format!(
+        "default-src 'none'; script-src https://unpkg.com 'sha256-{hash}'; \
+         style-src https://unpkg.com 'unsafe-inline'; font-src https://unpkg.com data:; \
+         img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
+         frame-ancestors 'none'"
+    )
+}
 
 #[cfg(test)]
 mod tests {
@@ -266,6 +305,22 @@ mod tests {
                 .contains("nested too deep"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn the_explorer_loads_only_pinned_scripts() {
+        let pinned = EXPLORER_HTML.matches("integrity=\"sha384-").count();
+        let external = EXPLORER_HTML.matches("https://unpkg.com/").count();
+        assert_eq!(
+            pinned, external,
+            "every unpkg.com file has its integrity hash"
+        );
+        let policy = explorer_policy();
+        assert!(
+            policy.contains("script-src https://unpkg.com 'sha256-"),
+            "{policy}"
+        );
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub mod queries;
 pub mod throttle;
 
 use serde::Serialize;
-use spincart_domain::auth::{self, Claims, Role};
+use spincart_domain::auth::{self, Claims};
 use spincart_domain::events::{Causation, EventType, NewEvent};
 use spincart_domain::identity::{self, Email, RegisterRequest, Registration};
 use spincart_domain::ids::UserId;
@@ -31,6 +31,11 @@ struct RegisteredUser<'a> {
 /// `POST /api/v1/users/register` → 201 `{id,email,full_name}`; 409 `email_taken`.
 pub fn register(ctx: &Ctx) -> Result<Reply, ApiError> {
     let registration = Registration::parse(ctx.json::<RegisterRequest>()?)?;
+    // Counted before the (deliberately slow) password hash.
+    throttle::attempt(
+        &throttle::Keys::for_registration(ctx),
+        throttle::Limits::registrations(),
+    )?;
     let salt = uuid::Uuid::new_v4();
     let hash = identity::hash_password(&registration.password, salt.as_bytes())
         .map_err(ApiError::internal)?;
@@ -82,9 +87,9 @@ pub fn login(ctx: &Ctx) -> Result<Reply, ApiError> {
     let email = Email::parse(&request.email).ok();
     let limits = throttle::Limits::from_config();
     let keys = throttle::Keys::for_login(ctx, email.as_ref());
-    throttle::check(&keys, limits)?;
+    // Counted before the password is checked: parallel guesses pass the limit, not the check.
+    throttle::attempt(&keys, limits)?;
     let Some(email) = email else {
-        throttle::failed(&keys, limits);
         return Err(invalid());
     };
     let db = Db::connect()?;
@@ -96,32 +101,25 @@ pub fn login(ctx: &Ctx) -> Result<Reply, ApiError> {
         .unwrap_or(identity::DECOY_HASH);
     let verified = identity::verify_password(&request.password, hash);
     let Some(user) = user.filter(|_| verified) else {
-        throttle::failed(&keys, limits);
         return Err(invalid());
     };
     throttle::succeeded(&keys);
-    let role = Role::for_email(
-        &user.email,
-        &config::require("admin_emails").unwrap_or_default(),
-    );
+    let role = user.role;
     let ttl: i64 = config::parse("token_ttl_seconds").unwrap_or(3600);
     let now = chrono::Utc::now();
-    let claims = Claims {
-        sub: user.id,
-        role,
-        email: user.email.clone(),
-        iat: now.timestamp(),
-        exp: now.timestamp() + ttl,
-    };
-    let token = auth::sign(&claims, config::require("jwt_secret")?.as_bytes());
-    let expires_at = (now + chrono::Duration::seconds(ttl))
+    let claims = Claims::new(user.id, role, user.email.clone(), now.timestamp(), ttl);
+    let token = auth::sign(&claims, config::jwt_secret()?.as_bytes());
+    let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0)
+        .unwrap_or(now)
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
+    // A token response is never cached nor kept in an idempotency record (RFC 6749 §5.1).
     Ok(Reply::ok(&serde_json::json!({
         "token": token,
         "expires_at": expires_at,
         "user": { "id": user.id, "email": user.email, "role": role },
-    })))
+    }))
+    .no_store())
 }
 
 /// `GET /api/v1/users/me` → `{id,email,full_name,role}`.
@@ -131,14 +129,10 @@ pub fn me(ctx: &Ctx) -> Result<Reply, ApiError> {
     // A valid token for a user that no longer exists is as good as no token.
     let user = queries::find_by_id(&db, caller.user_id)?
         .ok_or_else(|| ApiError::unauthorized("Unknown user."))?;
-    let role = Role::for_email(
-        &user.email,
-        &config::require("admin_emails").unwrap_or_default(),
-    );
     Ok(Reply::ok(&serde_json::json!({
         "id": user.id,
         "email": user.email,
         "full_name": user.full_name,
-        "role": role,
+        "role": user.role,
     })))
 }

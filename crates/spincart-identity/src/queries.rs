@@ -1,5 +1,6 @@
 //! SQL of the identity context (schema `users`).
 
+use spincart_domain::auth::Role;
 use spincart_domain::identity::Email;
 use spincart_domain::ids::UserId;
 
@@ -11,6 +12,9 @@ pub struct UserRow {
     pub email: String,
     pub full_name: String,
     pub password_hash: String,
+    /// What the user may do, as an operator set it (`spincart-admin`): a customer unless made
+    /// an admin.
+    pub role: Role,
 }
 
 /// Inserts a user; `Ok(false)` when the e-mail is taken.
@@ -37,7 +41,7 @@ pub fn insert_user(
 
 pub fn find_by_email(db: &Db, email: &Email) -> Result<Option<UserRow>, DbError> {
     db.query_opt(
-        "SELECT id, email, full_name, password_hash FROM users.users WHERE email = $1",
+        "SELECT id, email, full_name, password_hash, role FROM users.users WHERE email = $1",
         &[db::text(email.as_str())],
     )?
     .map(|r| user(r.row()))
@@ -46,7 +50,7 @@ pub fn find_by_email(db: &Db, email: &Email) -> Result<Option<UserRow>, DbError>
 
 pub fn find_by_id(db: &Db, id: UserId) -> Result<Option<UserRow>, DbError> {
     db.query_opt(
-        "SELECT id, email, full_name, password_hash FROM users.users WHERE id = $1",
+        "SELECT id, email, full_name, password_hash, role FROM users.users WHERE id = $1",
         &[db::uuid(id)],
     )?
     .map(|r| user(r.row()))
@@ -59,5 +63,9 @@ fn user(row: db::Row<'_>) -> Result<UserRow, DbError> {
         email: row.get(1)?,
         full_name: row.get(2)?,
         password_hash: row.get(3)?,
+        role: match row.get::<String>(4)?.as_str() {
+            "admin" => Role::Admin,
+            _ => Role::Customer,
+        },
     })
 }

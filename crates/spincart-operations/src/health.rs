@@ -29,8 +29,8 @@ pub fn check(ctx: &Ctx) -> Result<Reply, ApiError> {
     let redis = check_redis();
     let healthy = postgres.is_ok() && redis.is_ok();
     let mut checks = serde_json::json!({
-        "postgres": describe(&postgres),
-        "redis": describe(&redis),
+        "postgres": describe(&postgres, "postgres"),
+        "redis": describe(&redis, "redis"),
     });
     let mut level = if healthy { Level::Ok } else { Level::Unhealthy };
     if deep {
@@ -46,10 +46,15 @@ pub fn check(ctx: &Ctx) -> Result<Reply, ApiError> {
     Ok(Reply::json(level.http_status(), &body))
 }
 
-fn describe<T>(check: &Result<T, String>) -> String {
+/// `ok`, or `failed` with the cause in the log only: a public endpoint does not hand driver
+/// errors (addresses, user names, versions) to whoever asks.
+fn describe<T>(check: &Result<T, String>, what: &str) -> String {
     match check {
         Ok(_) => "ok".to_owned(),
-        Err(e) => format!("failed: {e}"),
+        Err(e) => {
+            eprintln!("health: the {what} check failed: {e}");
+            "failed (the cause is in the health component's log)".to_owned()
+        }
     }
 }
 
@@ -281,7 +286,10 @@ impl Deep {
     pub fn run(db: &Db) -> Deep {
         match read_figures(db) {
             Ok((event_store, sagas)) => Deep::assessed(event_store, sagas),
-            Err(e) => Deep::not_run(format!("postgres: {e}")),
+            Err(e) => {
+                eprintln!("health: the deep checks' statement failed: {e}");
+                Deep::not_run("postgres: the figures could not be read (see the log)".into())
+            }
         }
     }
 

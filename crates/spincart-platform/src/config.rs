@@ -28,3 +28,16 @@ where
         message: format!("{text:?} is not valid: {e}"),
     })
 }
+
+/// The key that signs access tokens (`jwt_secret`), refused — with the reason in the log and an
+/// opaque 500 to the client — when it is too short to resist guessing (under 32 bytes) or is a
+/// known placeholder ([`spincart_domain::auth::check_signing_key`]): no token is signed or
+/// accepted with a weak key.
+pub fn jwt_secret() -> Result<String, ConfigError> {
+    let key = require("jwt_secret")?;
+    spincart_domain::auth::check_signing_key(&key).map_err(|message| ConfigError {
+        name: "jwt_secret".into(),
+        message,
+    })?;
+    Ok(key)
+}

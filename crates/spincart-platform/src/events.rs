@@ -335,19 +335,23 @@ pub fn consume_reading_ahead(
     let mut delivery = Delivery { attempt: 1 };
     let result = db.transaction(|tx| -> Result<bool, HandlerError> {
         // One statement marks the event processed (a duplicate: no row), says how many
-        // deliveries failed before this one, and reads ahead what the handler needs first.
+        // deliveries failed before this one, reads the event as the event store holds it, and
+        // reads ahead what the handler needs first.
         const MARK: &str =
             "INSERT INTO messaging.processed_events (consumer, event_id) VALUES ($1, $2)
              ON CONFLICT DO NOTHING
              RETURNING (SELECT f.attempts FROM messaging.failed_deliveries f
-                         WHERE f.consumer = $1 AND f.event_id = $2) AS failed_before";
+                         WHERE f.consumer = $1 AND f.event_id = $2) AS failed_before,
+                       (SELECT jsonb_build_array(e.event_type, e.correlation_id, e.aggregate_type,
+                                                 e.aggregate_id, e.aggregate_version, e.data)
+                          FROM messaging.events e WHERE e.event_id = $2) AS stored";
         let mark = match read_ahead.map(|read| read(&envelope)) {
             None => tx.query_opt(MARK, &[db::text(consumer), db::uuid(envelope.event_id)])?,
             Some(ahead) => {
                 let rows = tx.query_with(
                     &[("spincart_mark", MARK)],
                     &format!(
-                        "SELECT m.failed_before, ahead.* FROM spincart_mark m
+                        "SELECT m.failed_before, m.stored, ahead.* FROM spincart_mark m
                            LEFT JOIN LATERAL ({}) ahead ON true",
                         ahead.sql
                     ),
@@ -355,7 +359,7 @@ pub fn consume_reading_ahead(
                 )?;
                 let mut first = rows.into_owned().into_iter().next();
                 if let Some(row) = first.as_mut() {
-                    tx.keep_ahead(ahead.key, row.split_off(1));
+                    tx.keep_ahead(ahead.key, row.split_off(2));
                 }
                 first
             }
@@ -365,7 +369,11 @@ pub fn consume_reading_ahead(
         };
         let failed_before: Option<i32> = mark.get(0)?;
         delivery.attempt = u32::try_from(failed_before.unwrap_or(0)).unwrap_or(0) + 1;
-        handle(tx, &envelope, &mut outbox, delivery)?;
+        // Redis is a trust boundary: what a handler acts on is the event as the event store
+        // holds it, never what the message claims. A message naming no stored event is refused.
+        let stored: Option<serde_json::Value> = mark.get(1)?;
+        let trusted = as_stored(&envelope, stored).map_err(HandlerError::Permanent)?;
+        handle(tx, &trusted, &mut outbox, delivery)?;
         if failed_before.is_some() {
             tx.execute(
                 "DELETE FROM messaging.failed_deliveries WHERE consumer = $1 AND event_id = $2",
@@ -423,6 +431,44 @@ pub fn consume_reading_ahead(
             )
         }
     }
+}
+
+/// The message's envelope with what the event store holds for its `event_id` (type,
+/// correlation, aggregate and data); an error when the store has no such event, or holds it as
+/// another type (a message that is not what it claims).
+fn as_stored(
+    message: &EventEnvelope,
+    stored: Option<serde_json::Value>,
+) -> Result<EventEnvelope, String> {
+    let not_stored = || {
+        format!(
+            "{} {} is not in the event store: refused (messages are trusted only as far as the \
+             event store backs them)",
+            message.event_type, message.event_id
+        )
+    };
+    let serde_json::Value::Array(fields) = stored.ok_or_else(not_stored)? else {
+        return Err(not_stored());
+    };
+    let [event_type, correlation_id, aggregate_type, aggregate_id, aggregate_version, data] =
+        <[serde_json::Value; 6]>::try_from(fields).map_err(|_| not_stored())?;
+    let text = |v: serde_json::Value| v.as_str().map(str::to_owned).ok_or_else(not_stored);
+    let event_type = text(event_type)?;
+    if event_type != message.event_type {
+        return Err(format!(
+            "{} {} is stored as {event_type}: refused",
+            message.event_type, message.event_id
+        ));
+    }
+    Ok(EventEnvelope {
+        event_type,
+        correlation_id: text(correlation_id)?.parse().map_err(|_| not_stored())?,
+        aggregate_type: text(aggregate_type)?,
+        aggregate_id: text(aggregate_id)?.parse().map_err(|_| not_stored())?,
+        aggregate_version: aggregate_version.as_i64().ok_or_else(not_stored)?,
+        data,
+        ..message.clone()
+    })
 }
 
 /// Dead-letters a message (and runs the consumer's hook) in one transaction; the "processed"
@@ -703,4 +749,57 @@ pub fn load(db: &Db, event_id: uuid::Uuid) -> Result<Option<EventEnvelope>, DbEr
     )?
     .map(|r| stored_event(r.row()).map(|e| e.envelope))
     .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(data: serde_json::Value) -> EventEnvelope {
+        EventEnvelope::from_json(
+            serde_json::json!({
+                "event_id": "7f5b3c86-2f0e-4a5f-9a47-0b8c4f1d2e3a", "event_type": "cart.checkout_requested",
+                "schema_version": 1, "correlation_id": "11111111-1111-4111-8111-111111111111",
+                "causation_id": null, "aggregate_type": "cart",
+                "aggregate_id": "22222222-2222-4222-8222-222222222222", "aggregate_version": 3,
+                "occurred_at": "2026-12-03T10:00:00.000Z", "data": data,
+            })
+            .to_string()
+            .as_bytes(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_handler_acts_on_the_stored_event_not_on_what_the_message_claims() {
+        let forged =
+            message(serde_json::json!({ "lines": [{ "product_id": "x", "quantity": 100 }] }));
+        let stored = serde_json::json!([
+            "cart.checkout_requested", "11111111-1111-4111-8111-111111111111", "cart",
+            "22222222-2222-4222-8222-222222222222", 3, { "lines": [{ "product_id": "x", "quantity": 1 }] }
+        ]);
+        let trusted = as_stored(&forged, Some(stored)).unwrap();
+        assert_eq!(trusted.data["lines"][0]["quantity"], 1);
+        assert_eq!(trusted.event_id, forged.event_id);
+    }
+
+    #[test]
+    fn a_message_the_event_store_does_not_back_is_refused() {
+        let message = message(serde_json::json!({}));
+        let refused = as_stored(&message, None).unwrap_err();
+        assert!(refused.contains("is not in the event store"), "{refused}");
+        let other_type = serde_json::json!([
+            "order.confirmed",
+            "11111111-1111-4111-8111-111111111111",
+            "cart",
+            "22222222-2222-4222-8222-222222222222",
+            3,
+            {}
+        ]);
+        let refused = as_stored(&message, Some(other_type)).unwrap_err();
+        assert!(
+            refused.contains("is stored as order.confirmed"),
+            "{refused}"
+        );
+    }
 }

@@ -21,7 +21,8 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use spin_sdk::http::{IncomingRequest, Method, Request, Response};
-use spincart_domain::auth::{self, Caller, TokenError};
+use spincart_domain::auth::{self, Caller, Role, TokenError};
+use spincart_domain::ids::UserId;
 use spincart_domain::validation::{FieldError, ValidationErrors};
 
 pub use crate::reply::{ApiError, Reply};
@@ -108,13 +109,14 @@ pub async fn serve(request: IncomingRequest, endpoints: &[Endpoint<'_>]) -> Resp
 
 /// The route of the component serving `request` as `spin.toml` names it, from the
 /// `spin-component-route` header Spin passes (`/api/v1/carts/:id`; `/` for `/...`): the
-/// request metrics' low-cardinality `component` label, never the raw path.
+/// request metrics' low-cardinality `component` label, never the raw path. The last value is
+/// the runtime's (Spin appends its headers after a client's): a client cannot invent labels.
 fn component_route(request: &IncomingRequest) -> String {
     let route = request
         .headers()
         .entries()
         .into_iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("spin-component-route"))
+        .rfind(|(name, _)| name.eq_ignore_ascii_case("spin-component-route"))
         .map(|(_, value)| String::from_utf8_lossy(&value).into_owned());
     match route {
         Some(route) if route.is_empty() => "/".into(),
@@ -201,6 +203,8 @@ async fn read_within_limit(request: IncomingRequest, limit: usize) -> Result<Req
         .and_then(|value| value.trim().parse::<u64>().ok());
     let mut builder = Request::builder();
     builder.method(request.method()).uri(request.uri());
+    // In order: a later value replaces an earlier one, so a `spin-*` header keeps the value the
+    // runtime appended after any copy the client sent.
     for (name, value) in &headers {
         builder.header(name.clone(), String::from_utf8_lossy(value).into_owned());
     }
@@ -283,23 +287,33 @@ fn nul_in_input(request: &Request) -> Option<ApiError> {
 pub struct Ctx {
     request: Request,
     request_id: uuid::Uuid,
+    /// Whether the database still says the caller is an admin, once asked (see [`Ctx::caller`]).
+    admin_confirmed: std::cell::Cell<Option<bool>>,
 }
 
 impl Ctx {
     fn new(request: Request) -> Ctx {
-        let request_id = request
-            .header("x-request-id")
-            .and_then(|v| v.as_str())
-            .and_then(|v| uuid::Uuid::parse_str(v).ok())
-            .unwrap_or_else(uuid::Uuid::new_v4);
+        // The server's own id: a client must not choose the correlation id of the events its
+        // request starts (it could tie them to someone else's saga). A client's `X-Request-Id`
+        // is logged beside it, so the two can be matched.
+        let request_id = uuid::Uuid::new_v4();
+        if let Some(theirs) = request.header("x-request-id").and_then(|v| v.as_str()) {
+            let theirs: String = theirs
+                .chars()
+                .take(128)
+                .filter(|c| !c.is_control())
+                .collect();
+            eprintln!("request {request_id}: the client's X-Request-Id is {theirs:?}");
+        }
         Ctx {
             request,
             request_id,
+            admin_confirmed: std::cell::Cell::new(None),
         }
     }
 
-    /// This request's id (`X-Request-Id` when it is a UUID): the correlation id of the events
-    /// the request starts.
+    /// This request's id, made by the server: the correlation id of the events the request
+    /// starts.
     pub fn request_id(&self) -> uuid::Uuid {
         self.request_id
     }
@@ -352,22 +366,45 @@ impl Ctx {
     }
 
     /// The caller, from `Authorization: Bearer <token>`; 401 when missing, invalid or expired.
+    ///
+    /// A token's role is what the user had when they logged in. A token that claims `admin` is
+    /// checked against the database (`users.role_of`, once per request), so an admin whose role
+    /// an operator revoked is a customer from their next request on, not at token expiry.
     pub fn caller(&self) -> Result<Caller, ApiError> {
         let header = self
             .header("authorization")
             .ok_or_else(|| ApiError::unauthorized("Missing bearer token."))?;
         let token = auth::bearer_token(header)
             .ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer <token>`."))?;
-        let secret = crate::config::require("jwt_secret")?;
+        let secret = crate::config::jwt_secret()?;
         let now = chrono::Utc::now().timestamp();
-        match auth::verify(token, secret.as_bytes(), now) {
-            Ok(claims) => Ok(Caller {
-                user_id: claims.sub,
-                role: claims.role,
-            }),
-            Err(TokenError::Expired) => Err(ApiError::unauthorized("Token expired.")),
-            Err(_) => Err(ApiError::unauthorized("Invalid token.")),
+        let claims = match auth::verify(token, secret.as_bytes(), now) {
+            Ok(claims) => claims,
+            Err(TokenError::Expired) => return Err(ApiError::unauthorized("Token expired.")),
+            Err(_) => return Err(ApiError::unauthorized("Invalid token.")),
+        };
+        let mut caller = Caller {
+            user_id: claims.sub,
+            role: claims.role,
+        };
+        if caller.role == Role::Admin && !self.still_admin(caller.user_id)? {
+            caller.role = Role::Customer;
         }
+        Ok(caller)
+    }
+
+    /// Whether the database still gives `user` the admin role (asked once per request).
+    fn still_admin(&self, user: UserId) -> Result<bool, ApiError> {
+        if let Some(known) = self.admin_confirmed.get() {
+            return Ok(known);
+        }
+        let db = crate::db::Db::connect()?;
+        let role: Option<String> = db
+            .query_one("SELECT users.role_of($1)", &[crate::db::uuid(user)])?
+            .get(0)?;
+        let admin = role.as_deref() == Some(Role::Admin.as_str());
+        self.admin_confirmed.set(Some(admin));
+        Ok(admin)
     }
 
     /// The caller, who must be an admin (401 without a valid token, 403 for customers).

@@ -8,10 +8,18 @@
 //! key space with nobody: an anonymous key is scoped to the request it came with, so only the
 //! very same request is replayed, and an anonymous or unauthenticated request never learns of
 //! anybody else's key (it gets on to the handler, which answers 401 where a token is needed).
-//! Keys are kept at least 24 h (the maintenance sweep deletes older ones). A request that ends in a 5xx releases its key so that
-//! a retry can run; one whose component died mid-way is taken over after 60 s.
+//! Keys are kept at least 24 h (the maintenance sweep deletes older ones). A request that ends in
+//! a 5xx releases its key so that a retry can run; one whose component died mid-way is taken
+//! over after 60 s.
+//!
+//! What is kept never holds a credential: a request is recognised by a keyed HMAC-SHA256 of it
+//! (the key is derived from `jwt_secret`), not by a plain hash that would let anyone who reads
+//! the table test password guesses against it; and a response marked `Cache-Control: no-store`
+//! (a login's, which carries a token) is never stored: its key is released, as after a 5xx, and
+//! a retry runs again.
 
-use sha2::{Digest, Sha256};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 use crate::db::{self, Db};
 use crate::reply::{ApiError, Reply};
@@ -43,7 +51,7 @@ pub fn run(
             "must be 1 to 255 visible ASCII characters",
         ));
     }
-    let fingerprint = fingerprint(&mutation);
+    let fingerprint = fingerprint(&mutation, crate::config::jwt_secret()?.as_bytes());
     let scope = match mutation.caller {
         Some(user) => user.to_owned(),
         None => format!("anonymous:{fingerprint}"),
@@ -57,7 +65,7 @@ pub fn run(
     }
 
     let reply = handler().unwrap_or_else(ApiError::into_error_reply);
-    if reply.status >= 500 {
+    if reply.status >= 500 || reply.is_no_store() {
         db.execute(
             "DELETE FROM platform.idempotency_keys WHERE scope = $1 AND key = $2",
             &[db::text(&scope), db::text(&key)],
@@ -146,19 +154,73 @@ fn claim(db: &Db, scope: &str, key: &str, fingerprint: &str) -> Result<Claim, Ap
     )))
 }
 
-/// What makes two requests "the same": method, path, query and body.
-fn fingerprint(mutation: &Mutation<'_>) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(mutation.method.as_bytes());
-    hasher.update(b" ");
-    hasher.update(mutation.path.as_bytes());
-    hasher.update(b"?");
-    hasher.update(mutation.query.as_bytes());
-    hasher.update(b"\n");
-    hasher.update(mutation.body);
-    hasher
-        .finalize()
+/// What makes two requests "the same" — method, path, query and body — as a keyed HMAC-SHA256
+/// (hex): equal for equal requests, and worthless to whoever reads the table without the key.
+fn fingerprint(mutation: &Mutation<'_>, secret: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(&fingerprint_key(secret))
+        .expect("HMAC takes a key of any length");
+    mac.update(mutation.method.as_bytes());
+    mac.update(b" ");
+    mac.update(mutation.path.as_bytes());
+    mac.update(b"?");
+    mac.update(mutation.query.as_bytes());
+    mac.update(b"\n");
+    mac.update(mutation.body);
+    mac.finalize()
+        .into_bytes()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The fingerprints' own key, derived from the token signing key (never the signing key itself).
+fn fingerprint_key(secret: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
+    mac.update(b"spincart idempotency fingerprint v1");
+    mac.finalize().into_bytes().to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn login(body: &'static [u8]) -> Mutation<'static> {
+        Mutation {
+            key: Some("k"),
+            caller: None,
+            method: "POST",
+            path: "/api/v1/users/login",
+            query: "",
+            body,
+        }
+    }
+
+    #[test]
+    fn a_fingerprint_is_keyed_and_tells_requests_apart() {
+        let secret = b"0f9c2e7d41b8a6530f9c2e7d41b8a653";
+        let a = fingerprint(&login(br#"{"password":"hunter22"}"#), secret);
+        assert_eq!(
+            a,
+            fingerprint(&login(br#"{"password":"hunter22"}"#), secret)
+        );
+        assert_ne!(
+            a,
+            fingerprint(&login(br#"{"password":"hunter23"}"#), secret)
+        );
+        assert_ne!(
+            a,
+            fingerprint(
+                &login(br#"{"password":"hunter22"}"#),
+                b"another key of 32 bytes or more!"
+            )
+        );
+        // Not the plain SHA-256 anyone could recompute from a guessed password.
+        use sha2::Digest;
+        let plain: String =
+            Sha256::digest(b"POST /api/v1/users/login?\n{\"password\":\"hunter22\"}")
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+        assert_ne!(a, plain);
+    }
 }

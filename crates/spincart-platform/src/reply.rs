@@ -180,6 +180,22 @@ impl Reply {
         self
     }
 
+    /// `Cache-Control: no-store`: a response that carries a credential (a token). No cache keeps
+    /// it, and neither do idempotency records.
+    pub fn no_store(self) -> Self {
+        self.header("cache-control", "no-store")
+    }
+
+    /// Whether the response is marked `Cache-Control: no-store`.
+    pub fn is_no_store(&self) -> bool {
+        self.headers.iter().any(|(name, value)| {
+            name.eq_ignore_ascii_case("cache-control")
+                && value
+                    .split(',')
+                    .any(|d| d.trim().eq_ignore_ascii_case("no-store"))
+        })
+    }
+
     /// `ETag: "<version>"` for an optimistic-concurrency resource.
     pub fn etag(self, version: i64) -> Self {
         self.header("etag", format!("\"{version}\""))
