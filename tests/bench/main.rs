@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use serde_json::{json, Value};
+use spincart_tests::cpu::{self, Cpu};
 use spincart_tests::running_app::{Layout, RunningApp, Runtime, ADMIN_PASSWORD};
 
 struct Options {
@@ -116,6 +117,8 @@ struct Stats {
     latencies: Vec<Duration>,
     unexpected: usize,
     elapsed: Duration,
+    /// What a request cost (an app the bench started).
+    cost: Option<Cost>,
 }
 
 impl Stats {
@@ -128,7 +131,12 @@ impl Stats {
     }
 }
 
-async fn run(scenario: &Scenario, seconds: u64, concurrency: usize) -> Stats {
+async fn run(
+    scenario: &Scenario,
+    seconds: u64,
+    concurrency: usize,
+    meter: Option<&Meter>,
+) -> Stats {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()
@@ -140,6 +148,10 @@ async fn run(scenario: &Scenario, seconds: u64, concurrency: usize) -> Stats {
             Duration::from_secs(seconds)
         } else {
             Duration::from_secs(1)
+        };
+        let before = match meter {
+            Some(meter) if measured => Some(meter.read().await),
+            _ => None,
         };
         let started = Instant::now();
         let deadline = started + window;
@@ -180,6 +192,9 @@ async fn run(scenario: &Scenario, seconds: u64, concurrency: usize) -> Stats {
             for (latencies, unexpected) in results {
                 stats.latencies.extend(latencies);
                 stats.unexpected += unexpected;
+            }
+            if let (Some(meter), Some(before)) = (meter, before) {
+                stats.cost = Some(meter.read().await.per(&before, stats.latencies.len()));
             }
             stats.latencies.sort();
             return stats;
@@ -442,6 +457,8 @@ struct OpenLoopFigures {
     rate: u32,
     offered: usize,
     confirmed: usize,
+    /// What a confirmed saga cost, from its checkout to its last follow-up.
+    cost: Option<Cost>,
     /// p50, p90, p99 in ms (server clock: the saga's creation to CONFIRMED).
     percentiles: (f64, f64, f64),
 }
@@ -452,13 +469,14 @@ struct OpenLoopFigures {
 /// latency is the server's (saga created → CONFIRMED, from `checkout.saga_log`).
 async fn open_loop_saga(
     db_url: &str,
+    meter: Option<&Meter>,
     client: &reqwest::Client,
     base: &str,
     admin: &str,
     run_id: &str,
-    rates: &[u32],
-    seconds: u64,
+    options: &Options,
 ) -> Vec<OpenLoopFigures> {
+    let (rates, seconds) = (&options.rates, options.seconds);
     let most = rates.iter().copied().max().unwrap_or(0) as usize * seconds as usize;
     eprintln!("==> open-loop checkout saga: {most} shoppers log in");
     let product = bench_product(
@@ -479,9 +497,18 @@ async fn open_loop_saga(
             .await,
         );
     }
-    let db = spincart_tests::connect(db_url).await;
+    // The bench's own queries go through the meter's observer role when there is one, so that
+    // they are not counted as the app's statements.
+    let own_db;
+    let db = match meter {
+        Some(meter) => &meter.observer,
+        None => {
+            own_db = spincart_tests::connect(db_url).await;
+            &own_db
+        }
+    };
     let mut phases = Vec::new();
-    for &rate in rates {
+    for &rate in rates.iter() {
         let offered = rate as usize * seconds as usize;
         // Every shopper's cart filled before the clock starts (a confirmed order's cart is
         // ACTIVE again once the confirmation's follow-ups have cleared it).
@@ -522,6 +549,10 @@ async fn open_loop_saga(
             .await
             .unwrap()
             .get(0);
+        let before = match meter {
+            Some(meter) => Some(meter.read().await),
+            None => None,
+        };
         let start = tokio::time::Instant::now();
         let interval = Duration::from_secs_f64(1.0 / f64::from(rate));
         let sent = join_all(carts.into_iter().enumerate().map(|(i, (token, cart))| {
@@ -543,16 +574,41 @@ async fn open_loop_saga(
         // Wait for the sagas to end (at most 60 s), then read their timings.
         let deadline = Instant::now() + Duration::from_secs(60);
         let latencies = loop {
-            let latencies = confirmed_latencies(&db, &started_at).await;
+            let latencies = confirmed_latencies(db, &started_at).await;
             if latencies.len() >= accepted || Instant::now() > deadline {
                 break latencies;
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         };
+        // A saga's cost runs to its last follow-up (capture, stock, cart): seven consumers take
+        // a confirmed checkout's events.
+        let cost = match (meter, before) {
+            (Some(meter), Some(before)) => {
+                let wanted = 7 * latencies.len() as i64;
+                while Instant::now() < deadline {
+                    let processed: i64 = db
+                        .query_one(
+                            "SELECT count(*) FROM messaging.processed_events
+                              WHERE processed_at >= $1::text::timestamptz",
+                            &[&started_at],
+                        )
+                        .await
+                        .unwrap()
+                        .get(0);
+                    if processed >= wanted {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Some(meter.read().await.per(&before, latencies.len()))
+            }
+            _ => None,
+        };
         phases.push(OpenLoopFigures {
             rate,
             offered,
             confirmed: latencies.len(),
+            cost,
             percentiles: percentiles(latencies),
         });
     }
@@ -573,11 +629,90 @@ struct Target {
     running: Option<RunningApp>,
 }
 
+/// What the bench reads around a measured phase of an app it started: the CPU of its runtime,
+/// of PostgreSQL and of its Redis (from /proc), the Redis connections it opened (`INFO stats`)
+/// and the statements it sent (pg_stat_statements, the app's role only).
+struct Meter {
+    groups: Vec<u32>,
+    redis_pid: Option<u32>,
+    redis_url: String,
+    observer: tokio_postgres::Client,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Reading {
+    cpu: Cpu,
+    redis_connections: i64,
+    statements: i64,
+}
+
+/// What a phase cost per unit of work (a confirmed saga, a request).
+#[derive(Debug, Clone, Copy, Default)]
+struct Cost {
+    /// Milliseconds of CPU per unit, by process kind.
+    cpu: Cpu,
+    redis_connections: f64,
+    statements: f64,
+}
+
+impl Meter {
+    async fn of(running: &RunningApp) -> Meter {
+        Meter {
+            groups: running.process_groups(),
+            redis_pid: running.redis.pid(),
+            redis_url: running.redis.suite_url(),
+            observer: running.observer().await,
+        }
+    }
+
+    async fn read(&self) -> Reading {
+        let redis_connections = redis::Client::open(self.redis_url.as_str())
+            .and_then(|c| c.get_connection())
+            .and_then(|mut c| redis::cmd("INFO").arg("stats").query::<String>(&mut c))
+            .ok()
+            .and_then(|info| {
+                info.lines()
+                    .find_map(|l| l.strip_prefix("total_connections_received:"))
+                    .and_then(|v| v.trim().parse().ok())
+            })
+            .unwrap_or(0);
+        let statements: i64 = self
+            .observer
+            .query_one(
+                "SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements
+                  WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    AND userid = (SELECT oid FROM pg_roles WHERE rolname = 'spincart')",
+                &[],
+            )
+            .await
+            .map(|r| r.get(0))
+            .unwrap_or(0);
+        Reading {
+            cpu: cpu::sample(&self.groups, self.redis_pid),
+            redis_connections,
+            statements,
+        }
+    }
+}
+
+impl Reading {
+    /// What was spent since `earlier`, per `units` of work (the meter's own reading connection
+    /// to Redis is taken off).
+    fn per(&self, earlier: &Reading, units: usize) -> Cost {
+        let n = units.max(1) as f64;
+        Cost {
+            cpu: self.cpu.since(&earlier.cpu).per(units),
+            redis_connections: (self.redis_connections - earlier.redis_connections - 1) as f64 / n,
+            statements: (self.statements - earlier.statements) as f64 / n,
+        }
+    }
+}
+
 /// What one target measured.
 struct Figures {
     label: String,
-    /// Per scenario: (requests/s, p50, p99, unexpected statuses).
-    scenarios: Vec<(String, f64, Duration, Duration, usize)>,
+    /// Per scenario: (requests/s, p50, p99, unexpected statuses, cost per request).
+    scenarios: Vec<(String, f64, Duration, Duration, usize, Option<Cost>)>,
     saga: Option<SagaFigures>,
     /// The saga again while a burst of catalog events is being produced: (events, figures).
     burst: Option<(usize, SagaFigures)>,
@@ -588,11 +723,12 @@ struct Figures {
     instantiation: Option<(usize, Duration, Duration)>,
 }
 
+/// Whether scenario `name` runs: `--only` names one or more (comma-separated) parts of names.
 fn wanted(options: &Options, name: &str) -> bool {
     options
         .only
         .as_deref()
-        .is_none_or(|only| name.contains(only))
+        .is_none_or(|only| only.split(',').any(|part| name.contains(part.trim())))
 }
 
 async fn measure(target: &Target, options: &Options) -> Figures {
@@ -707,6 +843,10 @@ async fn measure(target: &Target, options: &Options) -> Figures {
         },
     ];
 
+    let meter = match &target.running {
+        Some(running) => Some(Meter::of(running).await),
+        None => None,
+    };
     let mut figures = Figures {
         label: target.label.clone(),
         scenarios: Vec::new(),
@@ -724,12 +864,12 @@ async fn measure(target: &Target, options: &Options) -> Figures {
             Some(db_url) => {
                 figures.open_loop = open_loop_saga(
                     db_url,
+                    meter.as_ref(),
                     &client,
                     &base,
                     &admin,
                     &run_id,
-                    &options.rates,
-                    options.seconds,
+                    options,
                 )
                 .await
             }
@@ -805,7 +945,13 @@ async fn measure(target: &Target, options: &Options) -> Figures {
             "==> [{}] {} for {}s at concurrency {}",
             target.label, scenario.name, options.seconds, options.concurrency
         );
-        let stats = run(scenario, options.seconds, options.concurrency).await;
+        let stats = run(
+            scenario,
+            options.seconds,
+            options.concurrency,
+            meter.as_ref(),
+        )
+        .await;
         let rps = stats.latencies.len() as f64 / stats.elapsed.as_secs_f64();
         figures.scenarios.push((
             scenario.name.to_owned(),
@@ -813,6 +959,7 @@ async fn measure(target: &Target, options: &Options) -> Figures {
             stats.percentile(0.50),
             stats.percentile(0.99),
             stats.unexpected,
+            stats.cost,
         ));
     }
     if let Some(running) = &target.running {
@@ -898,6 +1045,79 @@ async fn zero_row_guard_cost(db_url: &str, rounds: usize) -> String {
     report
 }
 
+/// A cost as a table cell: CPU ms by process and in all; Redis connections; statements.
+fn cost_cell(cost: &Cost) -> String {
+    format!(
+        "{:.2} ms: runtime {:.2}, PostgreSQL {:.2}, Redis {:.2}; {:.1} Redis connections, {:.1} statements",
+        cost.cpu.total(),
+        cost.cpu.runtime,
+        cost.cpu.postgres,
+        cost.cpu.redis,
+        cost.redis_connections,
+        cost.statements
+    )
+}
+
+/// The figure every change is judged by: CPU per unit of work by process kind (the load
+/// generator left out), read from /proc around the measured phase only, with the Redis
+/// connections and PostgreSQL statements per unit.
+fn cost_tables(all: &[Figures]) -> String {
+    let mut out = String::new();
+    let has_cost = all.iter().any(|f| {
+        f.open_loop.iter().any(|p| p.cost.is_some()) || f.scenarios.iter().any(|s| s.5.is_some())
+    });
+    if !has_cost {
+        return out;
+    }
+    out.push_str("
+CPU per unit of work (runtime + PostgreSQL + Redis, the load generator left out; from /proc around the measured phase), Redis connections opened and PostgreSQL statements (the app's role) per unit:
+
+| unit |");
+    for f in all {
+        out.push_str(&format!(" {} |", f.label));
+    }
+    out.push_str(
+        "
+|---|",
+    );
+    out.push_str(&"---|".repeat(all.len()));
+    out.push('\n');
+    let phases = all.iter().map(|f| f.open_loop.len()).max().unwrap_or(0);
+    for phase in 0..phases {
+        let rate = all
+            .iter()
+            .find_map(|f| f.open_loop.get(phase))
+            .map(|p| p.rate)
+            .unwrap_or(0);
+        out.push_str(&format!(
+            "| a confirmed saga, open loop at {rate}/s (phase {}) |",
+            phase + 1
+        ));
+        for f in all {
+            match f.open_loop.get(phase).and_then(|p| p.cost.as_ref()) {
+                Some(cost) => out.push_str(&format!(" {} |", cost_cell(cost))),
+                None => out.push_str(" – |"),
+            }
+        }
+        out.push('\n');
+    }
+    let names: Vec<String> = all
+        .first()
+        .map(|f| f.scenarios.iter().map(|s| s.0.clone()).collect())
+        .unwrap_or_default();
+    for (i, name) in names.iter().enumerate() {
+        out.push_str(&format!("| a request: {name} |"));
+        for f in all {
+            match f.scenarios.get(i).and_then(|s| s.5.as_ref()) {
+                Some(cost) => out.push_str(&format!(" {} |", cost_cell(cost))),
+                None => out.push_str(" – |"),
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
 fn side_by_side(all: &[Figures], options: &Options) -> String {
     let mut report = format!(
         "Concurrency {}, {} s per scenario; each cell: requests/s, p50 / p99 latency.\n\n| scenario |",
@@ -917,7 +1137,7 @@ fn side_by_side(all: &[Figures], options: &Options) -> String {
         report.push_str(&format!("| {name} |"));
         for f in all {
             match f.scenarios.get(i) {
-                Some((_, rps, p50, p99, unexpected)) => {
+                Some((_, rps, p50, p99, unexpected, _)) => {
                     report.push_str(&format!(" {rps:.0} req/s, {} / {}", ms(*p50), ms(*p99)));
                     if *unexpected > 0 {
                         report.push_str(&format!(" ({unexpected} unexpected statuses)"));
@@ -1007,6 +1227,7 @@ fn side_by_side(all: &[Figures], options: &Options) -> String {
         }
     }
     report.push('\n');
+    report.push_str(&cost_tables(all));
     for f in all {
         if let Some((n, p50, p99)) = f.instantiation {
             report.push_str(&format!(

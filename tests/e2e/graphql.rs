@@ -607,7 +607,7 @@ async fn a_nested_query_costs_the_same_statements_for_one_order_as_for_three() {
     let user = app.customer().await;
     let query = "{ orders(limit: 20) { total items { id status items { quantity product { name available } } } } }";
 
-    let observer = crate::statements::observer(&running).await;
+    let observer = running.observer().await;
     let mut costs = Vec::new();
     for orders in [1, 3] {
         while data(&app, Some(&user.token), query, json!({})).await["orders"]["total"] != orders {

@@ -12,6 +12,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod cpu;
 pub mod invariants;
 pub mod running_app;
 

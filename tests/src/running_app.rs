@@ -442,12 +442,55 @@ impl RunningApp {
         }
     }
 
+    /// The process groups of the app's processes (each is started as a group of its own): what
+    /// [`crate::cpu::sample`] counts as the runtime.
+    pub fn process_groups(&self) -> Vec<u32> {
+        self.processes
+            .iter()
+            .filter_map(|p| p.shared.state.lock().unwrap().child.as_ref().map(Child::id))
+            .collect()
+    }
+
+    /// CPU used so far by the app's runtime, by PostgreSQL and by the app's Redis.
+    pub fn cpu(&self) -> crate::cpu::Cpu {
+        crate::cpu::sample(&self.process_groups(), self.redis.pid())
+    }
+
     /// How many times the supervisor has started each process (1 = never restarted), by role.
     pub fn starts(&self) -> Vec<(Role, u32)> {
         self.processes
             .iter()
             .map(|p| (p.launch.role, p.shared.state.lock().unwrap().starts))
             .collect()
+    }
+
+    /// A connection to the app's database as a role of the suite's own
+    /// (`spincart_observer`, superuser), with `pg_stat_statements` installed: what it sends is
+    /// never counted as the app's.
+    pub async fn observer(&self) -> tokio_postgres::Client {
+        let server = crate::connect(&crate::pg_url()).await;
+        server
+            .batch_execute(
+                "DO $$ BEGIN
+                     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'spincart_observer') THEN
+                         CREATE ROLE spincart_observer LOGIN SUPERUSER;
+                     END IF;
+                 END $$",
+            )
+            .await
+            .unwrap();
+        let observer_url = self
+            .db_url
+            .replacen("://spincart@", "://spincart_observer@", 1);
+        let observer = crate::connect(&observer_url).await;
+        observer
+            .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            .await
+            .expect(
+                "pg_stat_statements is loaded (scripts/services.sh starts PostgreSQL with it; \
+                 `make stop` and start again if yours predates that)",
+            );
+        observer
     }
 
     /// Connections the app holds on PostgreSQL now, as `pg_stat_activity` sees them.

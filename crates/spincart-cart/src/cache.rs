@@ -11,9 +11,8 @@ pub fn key(cart: CartId, version: i64) -> String {
     format!("cart:{cart}:v{version}")
 }
 
-fn connection() -> Option<redis::Connection> {
-    let url = spincart_platform::config::require("redis_url").ok()?;
-    match redis::Connection::open(&url) {
+fn connection() -> Option<std::rc::Rc<redis::Connection>> {
+    match spincart_platform::redis::connection() {
         Ok(connection) => Some(connection),
         Err(e) => {
             eprintln!("cart cache unavailable: {e:?}");

@@ -130,9 +130,8 @@ pub fn too_many(what: &str, retry_after: i64) -> ApiError {
     error
 }
 
-fn connection() -> Option<redis::Connection> {
-    let url = config::require("redis_url").ok()?;
-    match redis::Connection::open(&url) {
+fn connection() -> Option<std::rc::Rc<redis::Connection>> {
+    match spincart_platform::redis::connection() {
         Ok(connection) => Some(connection),
         Err(e) => {
             eprintln!("login throttle unavailable (logins are not throttled): {e:?}");

@@ -78,8 +78,8 @@ fn check_postgres() -> Result<Db, String> {
 }
 
 fn check_redis() -> Result<(), String> {
-    let url = spincart_platform::config::require("redis_url").map_err(|e| e.to_string())?;
-    let connection = redis::Connection::open(&url).map_err(|e| format!("{e:?}"))?;
+    // The request's one connection: the metrics flush at its end reuses it.
+    let connection = spincart_platform::redis::connection()?;
     match connection.execute("PING", &[]) {
         Ok(results)
             if results
@@ -89,7 +89,10 @@ fn check_redis() -> Result<(), String> {
             Ok(())
         }
         Ok(other) => Err(format!("unexpected answer {other:?}")),
-        Err(e) => Err(format!("{e:?}")),
+        Err(e) => {
+            spincart_platform::redis::forget();
+            Err(format!("{e:?}"))
+        }
     }
 }
 

@@ -56,13 +56,51 @@ fn is_out_of_connections(code: &str) -> bool {
     matches!(code, "53300" | "57P03")
 }
 
+thread_local! {
+    /// The connection a finished [`Db`] left for the next one of the same request (its URL and
+    /// the connection): on real Spin every `Connection::open` takes a connection from the
+    /// component's pool and cleans it (seven statements), so a request that opens the database
+    /// twice in turn — its idempotency record, then its work — pays that once.
+    static IDLE: std::cell::RefCell<Option<(String, pg4::Connection)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Whether a statement's failure leaves the connection unusable for the next [`Db`]: anything
+/// but an error PostgreSQL reported about the statement itself.
+fn breaks_connection(e: &pg4::PgError) -> bool {
+    !matches!(e, pg4::PgError::QueryFailed(pg4::QueryError::DbError(_)))
+}
+
 /// A connection to the app's database.
 pub struct Db {
-    connection: pg4::Connection,
+    /// Always `Some` until the `Db` is dropped, which may hand it on.
+    connection: Option<pg4::Connection>,
+    /// The URL it was opened for, and whether it may serve the next `Db` of the request once
+    /// this one is done (not after an error that may have broken it).
+    url: String,
+    reusable: std::cell::Cell<bool>,
     /// A row read ahead by the transaction's first statement for a later query of the same
     /// transaction ([`Db::query_ahead`]), by key; cleared when the transaction ends.
     ahead: std::cell::RefCell<Option<(String, Option<OwnedRow>)>>,
+    /// Events recorded ([`Db::record_event`]) and not yet written: they ride along with the
+    /// next statement.
+    unwritten: std::cell::RefCell<Vec<serde_json::Value>>,
 }
+
+/// Writes the events a statement carries (`$N`: a JSON array of them), in the order they were
+/// recorded, stored as published already (see [`crate::events`]).
+const WRITE_EVENTS: &str = "INSERT INTO messaging.events
+        (event_id, event_type, schema_version, correlation_id, causation_id, aggregate_type,
+         aggregate_id, aggregate_version, occurred_at, data, published_at)
+    SELECT e.event_id, e.event_type, e.schema_version, e.correlation_id, e.causation_id,
+           e.aggregate_type, e.aggregate_id, e.aggregate_version, e.occurred_at::timestamptz,
+           a.event -> 'data', now()
+      FROM jsonb_array_elements($PARAM::jsonb) WITH ORDINALITY AS a(event, n),
+           jsonb_to_record(a.event) AS e(
+           event_id uuid, event_type text, schema_version integer, correlation_id uuid,
+           causation_id uuid, aggregate_type text, aggregate_id uuid, aggregate_version bigint,
+           occurred_at text)
+     ORDER BY a.n";
 
 impl Db {
     /// Opens the database named by the component's `db_url` variable.
@@ -72,11 +110,99 @@ impl Db {
     }
 
     pub fn connect_to(url: &str) -> Result<Db, DbError> {
-        let connection = pg4::Connection::open(url)?;
+        let idle = IDLE.with(|idle| {
+            let mut idle = idle.borrow_mut();
+            match idle.take() {
+                Some((for_url, connection)) if for_url == url => Some(connection),
+                other => {
+                    *idle = other;
+                    None
+                }
+            }
+        });
+        let connection = match idle {
+            Some(connection) => connection,
+            None => pg4::Connection::open(url)?,
+        };
         Ok(Db {
-            connection,
+            connection: Some(connection),
+            url: url.to_owned(),
+            reusable: std::cell::Cell::new(true),
             ahead: std::cell::RefCell::new(None),
+            unwritten: std::cell::RefCell::new(Vec::new()),
         })
+    }
+
+    /// The connection's `query`, remembering a failure that may have broken it.
+    fn raw_query(&self, sql: &str, params: &[ParameterValue]) -> Result<pg4::RowSet, DbError> {
+        self.connection()
+            .query(sql, params)
+            .map_err(|e| self.failed(e))
+    }
+
+    /// The connection's `execute`, remembering a failure that may have broken it.
+    fn raw_execute(&self, sql: &str, params: &[ParameterValue]) -> Result<u64, DbError> {
+        self.connection()
+            .execute(sql, params)
+            .map_err(|e| self.failed(e))
+    }
+
+    fn connection(&self) -> &pg4::Connection {
+        self.connection
+            .as_ref()
+            .expect("a Db has its connection until it is dropped")
+    }
+
+    fn take_connection(&mut self) -> Option<pg4::Connection> {
+        self.connection.take()
+    }
+
+    fn failed(&self, e: pg4::PgError) -> DbError {
+        if breaks_connection(&e) {
+            self.reusable.set(false);
+        }
+        DbError::from(e)
+    }
+
+    /// Records an event to write with this connection's next statement — a CTE in front of it,
+    /// so that storing events costs no round trip of its own — or, when there is none before
+    /// COMMIT (or [`Db::write_recorded`]), in a statement of its own. A statement that reads
+    /// `messaging.events` itself is preceded by the write instead (a CTE's rows are not visible
+    /// to the statement it is part of).
+    pub fn record_event(&self, event: serde_json::Value) {
+        self.unwritten.borrow_mut().push(event);
+    }
+
+    /// Writes the recorded events now, if there are any.
+    pub fn write_recorded(&self) -> Result<(), DbError> {
+        let events = std::mem::take(&mut *self.unwritten.borrow_mut());
+        if events.is_empty() {
+            return Ok(());
+        }
+        let sql = WRITE_EVENTS.replace("$PARAM", "$1");
+        self.raw_execute(&sql, &[json(&serde_json::Value::Array(events))])?;
+        Ok(())
+    }
+
+    /// The recorded events as a CTE for a statement with `params` (which gets them as its last
+    /// parameter), or `None` when there are none or the statement must see them written.
+    fn carried_events(
+        &self,
+        sql: &str,
+        params: &[ParameterValue],
+    ) -> Result<Option<(String, ParameterValue)>, DbError> {
+        if self.unwritten.borrow().is_empty() {
+            return Ok(None);
+        }
+        // Statements that read the event store — directly or through the function that does
+        // (a CTE's rows are not visible to the statement it is part of).
+        if sql.contains("messaging.events") || sql.contains("messaging.mark_processed") {
+            self.write_recorded()?;
+            return Ok(None);
+        }
+        let events = std::mem::take(&mut *self.unwritten.borrow_mut());
+        let cte = WRITE_EVENTS.replace("$PARAM", &format!("${}", params.len() + 1));
+        Ok(Some((cte, json(&serde_json::Value::Array(events)))))
     }
 
     /// Runs a statement that returns rows (`SELECT`, `… RETURNING`, `SELECT … FOR UPDATE`).
@@ -86,9 +212,7 @@ impl Db {
     /// return from a synchronous `query` whose result has no rows (spinframework/spin#3671,
     /// fixed upstream by PR #3673 after 4.0.2).
     pub fn query(&self, sql: &str, params: &[ParameterValue]) -> Result<Rows, DbError> {
-        let wrapped = at_least_one_row(sql);
-        let rows = self.connection.query(&wrapped, params)?;
-        Ok(Rows(strip_marker(rows)?))
+        self.query_with(&[], sql, params)
     }
 
     /// [`Db::query`] for a statement that puts data-modifying statements in its `WITH` list:
@@ -100,8 +224,16 @@ impl Db {
         sql: &str,
         params: &[ParameterValue],
     ) -> Result<Rows, DbError> {
-        let wrapped = at_least_one_row_with(ctes, sql);
-        let rows = self.connection.query(&wrapped, params)?;
+        let rows = match self.carried_events(sql, params)? {
+            None => self.raw_query(&at_least_one_row_with(ctes, sql), params)?,
+            Some((events, param)) => {
+                let mut with_events = vec![("spincart_events", events.as_str())];
+                with_events.extend_from_slice(ctes);
+                let mut params = params.to_vec();
+                params.push(param);
+                self.raw_query(&at_least_one_row_with(&with_events, sql), &params)?
+            }
+        };
         Ok(Rows(strip_marker(rows)?))
     }
 
@@ -140,7 +272,12 @@ impl Db {
 
     /// Runs a statement; returns the number of rows it affected.
     pub fn execute(&self, sql: &str, params: &[ParameterValue]) -> Result<u64, DbError> {
-        Ok(self.connection.execute(sql, params)?)
+        let Some((events, param)) = self.carried_events(sql, params)? else {
+            return self.raw_execute(sql, params);
+        };
+        let mut params = params.to_vec();
+        params.push(param);
+        self.raw_execute(&with_cte("spincart_events", &events, sql), &params)
     }
 
     /// Runs `work` in a transaction: COMMIT when it returns `Ok`, ROLLBACK when it returns `Err`.
@@ -148,22 +285,73 @@ impl Db {
         &self,
         work: impl FnOnce(&Db) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.execute("BEGIN", &[])?;
+        self.write_recorded()?;
+        self.raw_execute("BEGIN", &[])?;
         let result = work(self);
         // What was read ahead was read under this transaction's locks: never past its end.
         self.ahead.borrow_mut().take();
+        let result = match result {
+            // Events recorded after the transaction's last statement are written before COMMIT.
+            Ok(value) => self.write_recorded().map(|()| value).map_err(E::from),
+            Err(e) => Err(e),
+        };
         match result {
             Ok(value) => {
-                self.execute("COMMIT", &[])?;
+                self.raw_execute("COMMIT", &[])?;
                 Ok(value)
             }
             Err(e) => {
-                if let Err(rollback) = self.execute("ROLLBACK", &[]) {
+                // What the transaction recorded goes with it.
+                self.unwritten.borrow_mut().clear();
+                if let Err(rollback) = self.raw_execute("ROLLBACK", &[]) {
+                    // The transaction may still be open: never hand this connection on.
+                    self.reusable.set(false);
                     eprintln!("rollback failed: {rollback}");
                 }
                 Err(e)
             }
         }
+    }
+}
+
+/// `statement` with `name AS (cte)` first in its `WITH` list (a `WITH` put in front of a plain
+/// statement; spliced into the list of one that has its own).
+fn with_cte(name: &str, cte: &str, statement: &str) -> String {
+    let trimmed = statement.trim_start();
+    let has_with = trimmed.get(..5).is_some_and(|head| {
+        head.eq_ignore_ascii_case("with ") || head.eq_ignore_ascii_case("with\n")
+    });
+    if has_with {
+        format!("WITH {name} AS ({cte}\n), {}", &trimmed[5..])
+    } else {
+        format!("WITH {name} AS ({cte}\n) {trimmed}")
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        let unwritten = self.unwritten.get_mut();
+        if !unwritten.is_empty() {
+            eprintln!(
+                "db: {} recorded events were never written (no statement followed them): a bug",
+                unwritten.len()
+            );
+            return;
+        }
+        if !self.reusable.get() {
+            return;
+        }
+        // Handed to the request's next `Db`, unless one is waiting already (this one is dropped
+        // then: Spin returns it to the pool).
+        let url = std::mem::take(&mut self.url);
+        IDLE.with(|idle| {
+            let mut idle = idle.borrow_mut();
+            if idle.is_none() {
+                if let Some(connection) = self.take_connection() {
+                    *idle = Some((url, connection));
+                }
+            }
+        });
     }
 }
 
@@ -322,6 +510,34 @@ pub fn id<T: From<uuid::Uuid>>(row: Row<'_>, column: usize) -> Result<T, DbError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recorded_events_ride_in_front_of_any_statement() {
+        assert_eq!(
+            with_cte("ev", "INSERT 1", "UPDATE t SET a = 1"),
+            "WITH ev AS (INSERT 1\n) UPDATE t SET a = 1"
+        );
+        assert_eq!(
+            with_cte("ev", "INSERT 1", "  with x AS (SELECT 1) SELECT * FROM x"),
+            "WITH ev AS (INSERT 1\n), x AS (SELECT 1) SELECT * FROM x"
+        );
+        assert_eq!(
+            with_cte(
+                "ev",
+                "INSERT 1",
+                "WITH\nlogged AS (INSERT 2) UPDATE t SET a = 1"
+            ),
+            "WITH ev AS (INSERT 1\n), logged AS (INSERT 2) UPDATE t SET a = 1"
+        );
+        // Not a WITH: a table named "without".
+        assert_eq!(
+            with_cte("ev", "INSERT 1", "SELECT * FROM without"),
+            "WITH ev AS (INSERT 1\n) SELECT * FROM without"
+        );
+        assert!(WRITE_EVENTS
+            .replace("$PARAM", "$3")
+            .contains("jsonb_array_elements($3::jsonb)"));
+    }
 
     fn column(name: &str) -> pg4::Column {
         pg4::Column {

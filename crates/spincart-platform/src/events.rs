@@ -30,7 +30,6 @@
 //! # Ok(()) }
 //! ```
 
-use spin_sdk::redis;
 use spincart_domain::events::{shards, Causation, EnvelopeError, EventEnvelope, NewEvent};
 
 use crate::db::{self, Db, DbError};
@@ -49,7 +48,9 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    /// Stores `event` in the event store, in the transaction `db` is in.
+    /// Stores `event` in the event store, in the transaction `db` is in: it is written with the
+    /// transaction's next statement, or before its COMMIT ([`Db::record_event`]), so storing
+    /// an event costs no round trip of its own.
     pub fn record(
         &mut self,
         db: &Db,
@@ -57,7 +58,18 @@ impl Outbox {
         causation: Causation,
     ) -> Result<EventEnvelope, DbError> {
         let envelope = event.into_envelope(causation, now_rfc3339());
-        insert_event(db, &envelope)?;
+        db.record_event(serde_json::json!({
+            "event_id": envelope.event_id,
+            "event_type": envelope.event_type,
+            "schema_version": envelope.schema_version,
+            "correlation_id": envelope.correlation_id,
+            "causation_id": envelope.causation_id,
+            "aggregate_type": envelope.aggregate_type,
+            "aggregate_id": envelope.aggregate_id,
+            "aggregate_version": envelope.aggregate_version,
+            "occurred_at": envelope.occurred_at,
+            "data": envelope.data,
+        }));
         self.pending.push(envelope.clone());
         Ok(envelope)
     }
@@ -74,6 +86,15 @@ impl Outbox {
         if self.pending.is_empty() {
             return;
         }
+        // Recorded outside a transaction and not yet written by a later statement: written now,
+        // and never published unless stored.
+        if let Err(e) = db.write_recorded() {
+            eprintln!(
+                "storing {} events failed, so they are not published: {e}",
+                self.pending.len()
+            );
+            return;
+        }
         let published = publish_envelopes(&self.pending);
         let failed: Vec<uuid::Uuid> = self
             .pending
@@ -85,28 +106,6 @@ impl Outbox {
             eprintln!("marking {} events unpublished failed: {e}", failed.len());
         }
     }
-}
-
-fn insert_event(db: &Db, e: &EventEnvelope) -> Result<(), DbError> {
-    db.execute(
-        "INSERT INTO messaging.events
-            (event_id, event_type, schema_version, correlation_id, causation_id,
-             aggregate_type, aggregate_id, aggregate_version, occurred_at, data, published_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::timestamptz, $10, now())",
-        &[
-            db::uuid(e.event_id),
-            db::text(&e.event_type),
-            i32::try_from(e.schema_version).unwrap_or(i32::MAX).into(),
-            db::uuid(e.correlation_id),
-            e.causation_id.map(db::uuid).unwrap_or(db::Param::DbNull),
-            db::text(&e.aggregate_type),
-            db::uuid(e.aggregate_id),
-            e.aggregate_version.into(),
-            db::text(&e.occurred_at),
-            db::json(&e.data),
-        ],
-    )?;
-    Ok(())
 }
 
 /// How many shards the saga runs on (`saga_shards`, which spin.toml's saga consumers are
@@ -131,24 +130,21 @@ pub fn channel_of(envelope: &EventEnvelope, shards: u32) -> String {
 
 /// Publishes envelopes on their channels; returns the ids that were published.
 pub fn publish_envelopes(envelopes: &[EventEnvelope]) -> Vec<uuid::Uuid> {
-    let connection = match saga_shards().and_then(|shards| {
-        let url = crate::config::require("redis_url").map_err(|e| e.to_string())?;
-        let connection = redis::Connection::open(&url).map_err(|e| format!("{e:?}"))?;
-        Ok((connection, shards))
-    }) {
-        Ok(connection) => connection,
-        Err(e) => {
-            eprintln!(
-                "cannot publish {} events now (the sweep will): {e}",
-                envelopes.len()
-            );
-            for envelope in envelopes {
-                let labels = [("event_type", envelope.event_type.as_str())];
-                crate::metrics::count("spincart_events_publish_failed_total", &labels, 1);
+    let connection =
+        match saga_shards().and_then(|shards| Ok((crate::redis::connection()?, shards))) {
+            Ok(connection) => connection,
+            Err(e) => {
+                eprintln!(
+                    "cannot publish {} events now (the sweep will): {e}",
+                    envelopes.len()
+                );
+                for envelope in envelopes {
+                    let labels = [("event_type", envelope.event_type.as_str())];
+                    crate::metrics::count("spincart_events_publish_failed_total", &labels, 1);
+                }
+                return Vec::new();
             }
-            return Vec::new();
-        }
-    };
+        };
     let (connection, shards) = connection;
     let mut published = Vec::with_capacity(envelopes.len());
     for envelope in envelopes {
@@ -164,6 +160,7 @@ pub fn publish_envelopes(envelopes: &[EventEnvelope]) -> Vec<uuid::Uuid> {
                     "publishing {} {} failed: {e:?}",
                     envelope.event_type, envelope.event_id
                 );
+                crate::redis::forget();
                 crate::metrics::count("spincart_events_publish_failed_total", &labels, 1);
             }
         }
@@ -337,21 +334,16 @@ pub fn consume_reading_ahead(
         // One statement marks the event processed (a duplicate: no row), says how many
         // deliveries failed before this one, reads the event as the event store holds it, and
         // reads ahead what the handler needs first.
-        const MARK: &str =
-            "INSERT INTO messaging.processed_events (consumer, event_id) VALUES ($1, $2)
-             ON CONFLICT DO NOTHING
-             RETURNING (SELECT f.attempts FROM messaging.failed_deliveries f
-                         WHERE f.consumer = $1 AND f.event_id = $2) AS failed_before,
-                       (SELECT jsonb_build_array(e.event_type, e.correlation_id, e.aggregate_type,
-                                                 e.aggregate_id, e.aggregate_version, e.data)
-                          FROM messaging.events e WHERE e.event_id = $2) AS stored";
+        // (A function: its plans are cached per session, where a statement would be planned
+        // anew every time on real Spin; migration 0011.)
+        const MARK: &str = "SELECT failed_before, stored FROM messaging.mark_processed($1, $2)";
         let mark = match read_ahead.map(|read| read(&envelope)) {
             None => tx.query_opt(MARK, &[db::text(consumer), db::uuid(envelope.event_id)])?,
             Some(ahead) => {
-                let rows = tx.query_with(
-                    &[("spincart_mark", MARK)],
+                let rows = tx.query(
                     &format!(
-                        "SELECT m.failed_before, m.stored, ahead.* FROM spincart_mark m
+                        "SELECT m.failed_before, m.stored, ahead.*
+                           FROM messaging.mark_processed($1, $2) m
                            LEFT JOIN LATERAL ({}) ahead ON true",
                         ahead.sql
                     ),
@@ -713,11 +705,11 @@ pub fn publish_raw(event_type: &str, payload: &[u8]) -> Result<String, String> {
         // Unreadable: the saga's channels have no shard to name; shard 0 dead-letters it again.
         Err(_) => shards::channel(event_type, uuid::Uuid::nil(), shards),
     };
-    let url = crate::config::require("redis_url").map_err(|e| e.to_string())?;
-    let connection = redis::Connection::open(&url).map_err(|e| format!("{e:?}"))?;
-    connection
-        .publish(&channel, payload)
-        .map_err(|e| format!("{e:?}"))?;
+    let connection = crate::redis::connection()?;
+    connection.publish(&channel, payload).map_err(|e| {
+        crate::redis::forget();
+        format!("{e:?}")
+    })?;
     Ok(channel)
 }
 

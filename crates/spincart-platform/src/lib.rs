@@ -13,6 +13,8 @@
 //! * [`idempotency`] — the `Idempotency-Key` rules;
 //! * [`metrics`] — counters and histograms buffered per request and flushed to Redis in one
 //!   command at its end, rendered by `GET /metrics`;
+//! * [`redis`] — the request's one Redis connection, shared by publishing, metrics, the cache
+//!   and the throttles;
 //! * [`config`] — the component's Spin variables.
 //!
 //! Each context crate (`spincart-identity`, `spincart-cart`, …) re-exports this crate as
@@ -37,6 +39,7 @@ pub mod events;
 pub mod http;
 pub mod idempotency;
 pub mod metrics;
+pub mod redis;
 pub mod reply;
 
 /// The consumer names and subscriptions of [`spincart_domain::events::consumers`].

@@ -246,15 +246,19 @@ pub fn flush() {
     if deltas.is_empty() {
         return;
     }
-    let Ok(url) = spin_sdk::variables::get("redis_url") else {
+    if spin_sdk::variables::get("redis_url").is_err() {
         return;
-    };
+    }
     let arguments: Vec<spin_sdk::redis::RedisParameter> = flush_arguments(&deltas)
         .into_iter()
         .map(spin_sdk::redis::RedisParameter::Binary)
         .collect();
-    let sent = spin_sdk::redis::Connection::open(&url)
-        .and_then(|connection| connection.execute("EVAL", &arguments));
+    let sent = crate::redis::connection().and_then(|connection| {
+        connection.execute("EVAL", &arguments).map_err(|e| {
+            crate::redis::forget();
+            format!("{e:?}")
+        })
+    });
     if let Err(e) = sent {
         eprintln!(
             "metrics: flushing {} series to Redis failed (they are lost): {e:?}",
@@ -389,10 +393,10 @@ fn parse_field(field: &str) -> Option<Stored> {
 
 /// Reads every stored series: one `HGETALL`. Without a `redis_url` variable, nothing.
 pub fn read_stored() -> Result<Vec<(String, String)>, String> {
-    let Ok(url) = spin_sdk::variables::get("redis_url") else {
+    if spin_sdk::variables::get("redis_url").is_err() {
         return Ok(Vec::new());
-    };
-    let connection = spin_sdk::redis::Connection::open(&url).map_err(|e| format!("{e:?}"))?;
+    }
+    let connection = crate::redis::connection()?;
     let reply = connection
         .execute(
             "HGETALL",

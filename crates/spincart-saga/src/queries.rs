@@ -162,19 +162,10 @@ pub fn save(
     let column = |f: &dyn Fn(&NewLogEntry) -> Option<String>| -> db::Param {
         log.iter().map(f).collect::<Vec<Option<String>>>().into()
     };
+    // The statement is a call: the function's plans are cached per session (migration 0011).
     db.execute(
-        "WITH logged AS (
-             INSERT INTO checkout.saga_log (saga_id, kind, step, from_status, to_status, detail)
-             SELECT $1, l.kind, l.step, l.from_status, l.to_status, l.detail
-               FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
-                    WITH ORDINALITY AS l(kind, step, from_status, to_status, detail, n)
-              ORDER BY l.n
-         )
-         UPDATE checkout.sagas
-            SET status = $2, plan = $3::text[], done = $4, cancelling = $5, reason = $6, redrives = $7,
-                version = $8, updated_at = now(),
-                step_deadline = CASE WHEN $9 THEN NULL ELSE now() + make_interval(secs => $10::bigint) END
-          WHERE id = $1",
+        "SELECT checkout.save_saga($1, $2, $3::text[], $4, $5, $6, $7, $8, $9, $10,
+                                   $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])",
         &[
             db::uuid(r.id),
             db::text(r.saga.status.as_str()),
